@@ -1,0 +1,271 @@
+/**
+ * Seals a session id into the cookie value and verifies it on the way back, with iron (AES-256-CBC
+ * plus HMAC-SHA-256) and a cache that spares repeat visitors the crypto.
+ *
+ * @packageDocumentation
+ */
+
+import type { SealOptions } from 'iron-webcrypto';
+import { defaults, seal as ironSeal, unseal as ironUnseal, macPrefix } from 'iron-webcrypto';
+import { ConfigError } from './errors.ts';
+import { SealCache } from './seal-cache.ts';
+import { hashSessionId, isWellFormedSessionId } from './session-id.ts';
+
+/**
+ * The secret that seals cookies: one string, or a map of id to secret for rotation, such as
+ * `{ 1: oldSecret, 2: newSecret }`. The numerically highest id seals new cookies; every id still
+ * opens the cookies it sealed. A plain string counts as id 1, so moving from `secret` to
+ * `{ 1: secret, 2: newSecret }` keeps existing cookies valid.
+ */
+export type SecretInput = string | Readonly<Record<string, string>>;
+
+/** Options for {@link CookieSealer}. */
+export interface CookieSealerOptions {
+  /**
+   * At least 32 characters each. Generate one with `openssl rand -base64 32`.
+   * @example process.env.SESSION_SECRET
+   * @example { 1: process.env.OLD_SESSION_SECRET, 2: process.env.SESSION_SECRET }
+   */
+  secret: SecretInput;
+  /** How long a sealed cookie stays valid, in seconds. Seals carry their own expiry. */
+  ttlSeconds: number;
+  /**
+   * How many verified cookies to remember, so a returning cookie skips the crypto. Each entry is
+   * a few hundred bytes. 0 turns the cache off.
+   * @default 10_000
+   */
+  cacheSize?: number;
+  /**
+   * The clock, in epoch milliseconds. For tests.
+   * @default Date.now
+   */
+  now?: () => number;
+}
+
+/** A cookie that verified: the session id it carries and the store key derived from it. */
+export interface VerifiedCookie {
+  /** The session id. It never leaves the server except sealed. */
+  id: string;
+  /** The key the store knows the session by, `hashSessionId(id)`. */
+  key: string;
+}
+
+/** The output of {@link normalizeSecrets}. */
+export interface NormalizedSecrets {
+  /** The secret that seals new cookies: the one with the highest id. */
+  current: { id: string; secret: string };
+  /** Every configured secret by id; any of them opens the cookies it sealed. */
+  all: Readonly<Record<string, string>>;
+}
+
+const MIN_SECRET_LENGTH = 32;
+const STRING_SECRET_ID = '1';
+const GENERATE_HINT = 'Generate one with `openssl rand -base64 32`.';
+/** Decimal without leading zeros, so that "1" and "01" cannot name two different secrets. */
+const SECRET_ID = /^(0|[1-9][0-9]*)$/;
+
+const DEFAULT_CACHE_SIZE = 10_000;
+/** Browsers cap a cookie at about 4 KB, so anything longer did not come from us. */
+const MAX_SEAL_LENGTH = 4096;
+const SEAL_PREFIX = `${macPrefix}*`;
+// Fe26.2*passwordId*encryptionSalt*iv*encrypted*expiration*hmacSalt*hmac
+const SEAL_PART_COUNT = 8;
+const SECRET_ID_PART = 1;
+const EXPIRATION_PART = 5;
+const EXPIRATION = /^[1-9][0-9]*$/;
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'missing (undefined)';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function assertStrongSecret(secret: unknown, label: string): asserts secret is string {
+  if (typeof secret !== 'string') {
+    throw new ConfigError(
+      `${label} is ${describeValue(secret)}, not a string. ` +
+        `Set it to a random string of at least ${MIN_SECRET_LENGTH} characters. ${GENERATE_HINT}`,
+    );
+  }
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(
+      `${label} is ${secret.length} characters long; it must be at least ${MIN_SECRET_LENGTH}. ` +
+        GENERATE_HINT,
+    );
+  }
+}
+
+/**
+ * Validates a {@link SecretInput} and picks the secret that seals.
+ *
+ * @throws {ConfigError} if the secret is missing or short, the map is empty, or an id is not a
+ * non-negative integer.
+ */
+export function normalizeSecrets(secret: SecretInput): NormalizedSecrets {
+  if (typeof secret === 'string') {
+    assertStrongSecret(secret, 'the session secret');
+    return {
+      current: { id: STRING_SECRET_ID, secret },
+      all: Object.freeze({ [STRING_SECRET_ID]: secret }),
+    };
+  }
+  if (typeof secret !== 'object' || secret === null || Array.isArray(secret)) {
+    throw new ConfigError(
+      `the session secret is ${describeValue(secret)}. Pass a string of at least ` +
+        `${MIN_SECRET_LENGTH} characters, or a map such as { 1: oldSecret, 2: newSecret } to ` +
+        `rotate. ${GENERATE_HINT}`,
+    );
+  }
+  let current: NormalizedSecrets['current'] | undefined;
+  const all: Record<string, string> = {};
+  for (const [id, value] of Object.entries(secret)) {
+    if (!SECRET_ID.test(id) || !Number.isSafeInteger(Number(id))) {
+      throw new ConfigError(
+        `secret id ${JSON.stringify(id)} is not a non-negative integer. Use ids such as 1, 2, 3 ` +
+          '(without leading zeros); the highest one seals new cookies.',
+      );
+    }
+    assertStrongSecret(value, `secret ${id}`);
+    all[id] = value;
+    if (current === undefined || Number(id) > Number(current.id)) current = { id, secret: value };
+  }
+  if (current === undefined) {
+    throw new ConfigError(
+      'the secret map is empty. Give it at least one entry, such as ' +
+        `{ 1: process.env.SESSION_SECRET }. ${GENERATE_HINT}`,
+    );
+  }
+  return { current, all: Object.freeze(all) };
+}
+
+/** What can be read from a seal without crypto; only worth trusting once the HMAC agrees. */
+interface SealEnvelope {
+  secretId: string;
+  expiresAt: number;
+}
+
+/**
+ * Rejects, for the price of a split, what cannot verify anyway: wrong shape, a secret id we do
+ * not hold, a missing or past expiry. Garbage and stale cookies then never reach the crypto.
+ */
+function readEnvelope(
+  value: string,
+  secrets: Readonly<Record<string, string>>,
+  now: number,
+): SealEnvelope | undefined {
+  if (!value.startsWith(SEAL_PREFIX)) return undefined;
+  const parts = value.split('*');
+  if (parts.length !== SEAL_PART_COUNT) return undefined;
+  const secretId = parts[SECRET_ID_PART];
+  if (secretId === undefined || !Object.hasOwn(secrets, secretId)) return undefined;
+  // Every seal made here carries an expiry; one without could only be older or foreign, and
+  // accepting it would make a cookie that never expires.
+  const expiration = parts[EXPIRATION_PART];
+  if (expiration === undefined || !EXPIRATION.test(expiration)) return undefined;
+  const expiresAt = Number(expiration);
+  if (expiresAt <= now) return undefined;
+  return { secretId, expiresAt };
+}
+
+/**
+ * Turns session ids into cookie values and back.
+ *
+ * Verifying a seal with iron costs a key derivation, an HMAC and a decryption (a few hundred
+ * microseconds), on every request. So the sealer remembers each seal it made or verified: a
+ * cookie equal, character for character, to a string that already passed the HMAC under a secret
+ * still configured, and not yet expired, is the same cookie and is trusted without the crypto.
+ * Only successes are remembered, so garbage cannot fill the cache.
+ */
+export class CookieSealer {
+  readonly #current: NormalizedSecrets['current'];
+  readonly #secrets: Readonly<Record<string, string>>;
+  readonly #ttlMs: number;
+  readonly #cache: SealCache;
+  readonly #now: () => number;
+
+  /** @throws {ConfigError} if the secret, `ttlSeconds` or `cacheSize` cannot work. */
+  constructor(options: CookieSealerOptions) {
+    const { current, all } = normalizeSecrets(options.secret);
+    const ttlMs = Math.ceil(options.ttlSeconds * 1000);
+    if (
+      typeof options.ttlSeconds !== 'number' ||
+      !(options.ttlSeconds > 0) ||
+      !Number.isSafeInteger(ttlMs)
+    ) {
+      throw new ConfigError(
+        `ttlSeconds must be a positive number of seconds, got ${String(options.ttlSeconds)}. ` +
+          'It is how long a sealed cookie stays valid, such as 60 * 60 * 24 * 30 for 30 days.',
+      );
+    }
+    this.#current = current;
+    this.#secrets = all;
+    this.#ttlMs = ttlMs;
+    this.#cache = new SealCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Seals a session id with the newest secret. The result expires after `ttlSeconds`.
+   *
+   * @throws {TypeError} if `id` is not a well-formed session id, which is a bug in the caller.
+   */
+  async seal(id: string): Promise<string> {
+    if (!isWellFormedSessionId(id)) {
+      throw new TypeError('ruts: CookieSealer.seal() takes an id from generateSessionId()');
+    }
+    const now = this.#now();
+    const [sealed, key] = await Promise.all([
+      ironSeal(id, this.#current, this.#ironOptions(now)),
+      hashSessionId(id),
+    ]);
+    // Read back rather than recomputed, so the cache expires exactly when the seal does.
+    const expiresAt = Number(sealed.split('*')[EXPIRATION_PART]);
+    this.#cache.set(sealed, { id, key, secretId: this.#current.id, expiresAt });
+    return sealed;
+  }
+
+  /**
+   * Verifies a cookie value. Returns `undefined` for anything that is not a live seal made with
+   * one of the configured secrets around a well-formed session id; never throws.
+   */
+  async unseal(value: string | undefined | null): Promise<VerifiedCookie | undefined> {
+    try {
+      return await this.#unseal(value);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #unseal(value: unknown): Promise<VerifiedCookie | undefined> {
+    if (typeof value !== 'string' || value.length > MAX_SEAL_LENGTH) return undefined;
+    const now = this.#now();
+    const cached = this.#cache.get(value, now);
+    if (cached !== undefined) {
+      if (Object.hasOwn(this.#secrets, cached.secretId)) return { id: cached.id, key: cached.key };
+      this.#cache.delete(value);
+      return undefined;
+    }
+    const envelope = readEnvelope(value, this.#secrets, now);
+    if (envelope === undefined) return undefined;
+    const payload = await ironUnseal(value, this.#secrets, this.#ironOptions(now));
+    // The HMAC proves we sealed it, not that it holds an id: refuse any other payload.
+    if (!isWellFormedSessionId(payload)) return undefined;
+    const key = await hashSessionId(payload);
+    this.#cache.set(value, { id: payload, key, ...envelope });
+    return { id: payload, key };
+  }
+
+  #ironOptions(now: number): SealOptions {
+    return {
+      ...defaults,
+      ttl: this.#ttlMs,
+      // No grace period: readEnvelope and the cache already treat `expiration <= now` as expired,
+      // and iron must not accept for another minute what they refuse.
+      timestampSkewSec: 0,
+      // iron reads Date.now() itself; the offset makes it see the injected clock. Rounded because
+      // iron writes the expiry as an integer and refuses any other.
+      localtimeOffsetMsec: Math.round(now - Date.now()),
+    };
+  }
+}

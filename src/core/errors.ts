@@ -1,0 +1,146 @@
+/**
+ * Every error ruts throws is a {@link RutsError}. Each one says what went wrong and what to do
+ * about it, and carries a stable `code` so callers can branch without matching message text.
+ *
+ * @packageDocumentation
+ */
+
+/** Stable machine-readable codes, one per error class. */
+export type RutsErrorCode =
+  | 'RUTS_CONFIG'
+  | 'RUTS_READ_ONLY'
+  | 'RUTS_INVALID_KEY'
+  | 'RUTS_CODEC'
+  | 'RUTS_VALUE_TOO_LARGE'
+  | 'RUTS_STORE'
+  | 'RUTS_COLLISION'
+  | 'RUTS_INVALID_TTL';
+
+/** Base class of every error thrown by ruts. */
+export class RutsError extends Error {
+  /** Stable code for programmatic handling. */
+  readonly code: RutsErrorCode;
+
+  constructor(code: RutsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`ruts: ${message}`, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The configuration cannot work: a weak secret, a cookie option browsers refuse, a bad timeout. */
+export class ConfigError extends RutsError {
+  constructor(message: string) {
+    super('RUTS_CONFIG', message);
+  }
+}
+
+/**
+ * A write was attempted where cookies cannot be set. Next.js renders Server Components without
+ * the ability to set cookies, and may render them more than once, so writes belong elsewhere.
+ */
+export class ReadOnlySessionError extends RutsError {
+  /** The handle method that was called, such as `set` or `destroy`. */
+  readonly operation: string;
+
+  constructor(operation: string, context = 'a Server Component') {
+    super(
+      'RUTS_READ_ONLY',
+      `session.${operation}() was called from ${context}, where the session is read-only. ` +
+        'Move the write into a Server Action or a Route Handler.',
+    );
+    this.operation = operation;
+  }
+}
+
+/** A session key is empty, not a string, or uses the prefix ruts reserves for flash messages. */
+export class InvalidKeyError extends RutsError {
+  readonly key: unknown;
+
+  constructor(key: unknown, reason: string) {
+    super('RUTS_INVALID_KEY', `invalid session key ${JSON.stringify(String(key))}: ${reason}`);
+    this.key = key;
+  }
+}
+
+/** A value could not be encoded, or stored bytes could not be decoded, by the field's codec. */
+export class CodecError extends RutsError {
+  /** The session key whose value failed. */
+  readonly key: string;
+  /** The codec's name, such as `msgpack` or `json`. */
+  readonly codec: string;
+
+  constructor(key: string, codec: string, direction: 'encode' | 'decode', cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'RUTS_CODEC',
+      direction === 'encode'
+        ? `the ${codec} codec cannot encode the value of "${key}": ${detail}. ` +
+            'Store plain data (objects, arrays, strings, numbers, booleans, null' +
+            (codec === 'json' ? '' : ', Date, Map, Set, BigInt') +
+            ') or give this key a codec that supports it.'
+        : `the stored value of "${key}" cannot be decoded with the ${codec} codec: ${detail}. ` +
+            'Was it written with a different codec? Remove the key or restore its codec.',
+      { cause },
+    );
+    this.key = key;
+    this.codec = codec;
+  }
+}
+
+/** An encoded value is larger than `maxValueBytes`. */
+export class ValueTooLargeError extends RutsError {
+  readonly key: string;
+  readonly bytes: number;
+  readonly limit: number;
+
+  constructor(key: string, bytes: number, limit: number) {
+    super(
+      'RUTS_VALUE_TOO_LARGE',
+      `the value of "${key}" encodes to ${bytes} bytes, over the limit of ${limit}. ` +
+        'Store a smaller value (or a reference to it), or raise `maxValueBytes`.',
+    );
+    this.key = key;
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** The store failed. The original driver error is kept as `cause`; no data was assumed written. */
+export class StoreError extends RutsError {
+  /** The store operation that failed, such as `set` or `rename`. */
+  readonly operation: string;
+
+  constructor(operation: string, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'RUTS_STORE',
+      `the session store failed during ${operation}: ${detail}. ` +
+        'Check that the store is reachable; the write was not confirmed.',
+      { cause },
+    );
+    this.operation = operation;
+  }
+}
+
+/** A rename would have overwritten another live session. Renames never merge. */
+export class SessionCollisionError extends RutsError {
+  constructor() {
+    super(
+      'RUTS_COLLISION',
+      'regenerate() produced an id that already exists in the store; nothing was changed. ' +
+        'Retry the request; if this repeats, the store is returning wrong results.',
+    );
+  }
+}
+
+/** A TTL that is not a positive number of seconds or `'persistent'`. */
+export class InvalidTtlError extends RutsError {
+  constructor(ttl: unknown) {
+    super(
+      'RUTS_INVALID_TTL',
+      `ttl must be a positive number of seconds or 'persistent' (got ${String(ttl)}). ` +
+        'To remove a field use session.remove(); to end the session use session.destroy().',
+    );
+  }
+}

@@ -1,0 +1,128 @@
+import type { Codec } from '../codecs/codec.ts';
+import { msgpackCodec } from '../codecs/msgpack-codec.ts';
+import { type CookieOptions, type ResolvedCookie, resolveCookieOptions } from './cookie-options.ts';
+import type { SecretInput } from './cookie-seal.ts';
+import { ConfigError } from './errors.ts';
+import type { SessionStore } from './store-contract.ts';
+
+/** Every default in one place. Durations are seconds. */
+export const DEFAULTS = {
+  /** Two weeks of inactivity ends a session. */
+  idleTimeout: 14 * 24 * 60 * 60,
+  /** Reads extend the idle timeout at most once an hour (or a tenth of the timeout, if less). */
+  touchAfterCap: 60 * 60,
+  /** Encoded size limit of one value: sessions are read whole on every request. */
+  maxValueBytes: 64 * 1024,
+} as const;
+
+/**
+ * Configuration shared by the session handle, the Next.js helpers and the guards.
+ *
+ * @typeParam T the shape of the session's data, so that `session.get('cart')` is typed
+ */
+export interface SessionConfig<T extends object = Record<string, unknown>> {
+  /**
+   * Seals the cookie. A string of at least 32 characters, or `{ [id]: secret }` to rotate keys:
+   * the highest numeric id seals new cookies, every listed id still opens old ones, and removing
+   * an id invalidates its cookies.
+   * @example { 1: process.env.SESSION_SECRET_OLD!, 2: process.env.SESSION_SECRET! }
+   */
+  secret: SecretInput;
+  /** Where session data lives, such as `new MemoryStore()`. */
+  store: SessionStore;
+  /** Cookie options; the defaults are the secure ones. */
+  cookie?: CookieOptions;
+  /**
+   * Seconds of inactivity after which a session ends. Every write extends it; reads extend it
+   * too, at most once per `touchAfter`.
+   * @default 1_209_600 (14 days)
+   */
+  idleTimeout?: number;
+  /**
+   * Seconds after creation after which a session ends however active it is. Nothing outlives
+   * it, not even persistent fields. `regenerate()` keeps the original creation time.
+   * @default undefined (no absolute limit)
+   */
+  absoluteTimeout?: number;
+  /**
+   * How stale the idle timeout may become before a read extends it, in seconds. Reads that
+   * find the session fresher than this cost no write.
+   * @default the lesser of one hour and a tenth of `idleTimeout`
+   */
+  touchAfter?: number;
+  /**
+   * The codec for fields without one of their own.
+   * @default msgpackCodec
+   */
+  codec?: Codec;
+  /**
+   * Per-field codecs, for fields that other programs read (JSON) or that need a custom format.
+   * @example { preferences: jsonCodec }
+   */
+  codecs?: { [K in keyof T]?: Codec };
+  /**
+   * Largest encoded value accepted by `set`, in bytes. Larger values fail with
+   * `ValueTooLargeError` before anything is written.
+   * @default 65_536
+   */
+  maxValueBytes?: number;
+  /**
+   * How many verified cookies to remember so that repeat requests skip the unseal's crypto.
+   * @default 10_000
+   */
+  sealCacheSize?: number;
+}
+
+/** A {@link SessionConfig} with defaults applied, in the units the handle works in. */
+export interface ResolvedSessionConfig {
+  store: SessionStore;
+  cookie: ResolvedCookie;
+  idleMs: number;
+  absoluteMs: number | undefined;
+  touchAfterMs: number;
+  codec: Codec;
+  codecs: Readonly<Record<string, Codec | undefined>>;
+  maxValueBytes: number;
+}
+
+function positiveSeconds(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a positive number of seconds (got ${String(value)}).`);
+  }
+  return value;
+}
+
+/** Applies defaults and validates everything except the secret (the sealer validates that). */
+export function resolveSessionConfig<T extends object>(
+  config: SessionConfig<T>,
+): ResolvedSessionConfig {
+  if (!config || typeof config !== 'object') {
+    throw new ConfigError('createSessions() needs a config object with `secret` and `store`.');
+  }
+  if (!config.store || typeof config.store.getAll !== 'function') {
+    throw new ConfigError(
+      'config.store is missing or is not a session store. Pass one, such as `new MemoryStore()`.',
+    );
+  }
+  const idle = positiveSeconds('idleTimeout', config.idleTimeout) ?? DEFAULTS.idleTimeout;
+  const absolute = positiveSeconds('absoluteTimeout', config.absoluteTimeout);
+  const touchAfter =
+    positiveSeconds('touchAfter', config.touchAfter) ?? Math.min(DEFAULTS.touchAfterCap, idle / 10);
+  const maxValueBytes = config.maxValueBytes ?? DEFAULTS.maxValueBytes;
+  if (!Number.isInteger(maxValueBytes) || maxValueBytes <= 0) {
+    throw new ConfigError(
+      `maxValueBytes must be a positive whole number of bytes (got ${String(maxValueBytes)}).`,
+    );
+  }
+  return {
+    store: config.store,
+    cookie: resolveCookieOptions(config.cookie, absolute),
+    idleMs: Math.round(idle * 1000),
+    absoluteMs: absolute === undefined ? undefined : Math.round(absolute * 1000),
+    touchAfterMs: Math.round(touchAfter * 1000),
+    codec: config.codec ?? msgpackCodec,
+    codecs: (config.codecs ?? {}) as Record<string, Codec | undefined>,
+    maxValueBytes,
+  };
+}

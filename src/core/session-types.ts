@@ -1,0 +1,46 @@
+import type { OutgoingCookie } from './cookie-options.ts';
+import type { CookieSealer } from './cookie-seal.ts';
+import type { ResolvedSessionConfig } from './session-config.ts';
+import type { WriteStrategy } from './store-contract.ts';
+
+/** String keys of the session data type. */
+export type SessionKey<T> = Extract<keyof T, string>;
+
+/** Options of a field write. */
+export interface SetOptions {
+  /**
+   * The field's own lifetime in seconds, or `'persistent'`. Without it the field lives as long
+   * as the session. A longer TTL than the session's keeps the session alive that long.
+   */
+  ttl?: number | 'persistent';
+  /**
+   * Which tier a layered store writes: `'through'` (cold, then hot), `'hot'` (ephemeral data)
+   * or `'cold'` (never cached in hot). Other stores ignore it.
+   * @default 'through'
+   */
+  write?: WriteStrategy;
+}
+
+/** What `Session.info` reports about the session, for account and debug pages. */
+export interface SessionInfo {
+  createdAt: Date;
+  /** `null` for a persistent session. */
+  expiresAt: Date | null;
+  /** Each live field's own expiry; `null` when it lives as long as the session. */
+  fields: Record<string, { expiresAt: Date | null }>;
+}
+
+/** What the handle needs from the manager that opened it. */
+export interface SessionContext {
+  readonly config: ResolvedSessionConfig;
+  readonly sealer: CookieSealer;
+  readonly now: () => number;
+}
+
+/** Options of `SessionManager.open`. */
+export interface OpenOptions {
+  /** Receives each cookie the session decides on during the request; the last one wins. */
+  onCookie?: (cookie: OutgoingCookie) => void;
+  /** When set, every write throws `ReadOnlySessionError` naming this context. */
+  readOnly?: string;
+}

@@ -1,0 +1,412 @@
+import { type OutgoingCookie, removalCookie, sessionCookie } from './cookie-options.ts';
+import type { VerifiedCookie } from './cookie-seal.ts';
+import { ReadOnlySessionError, SessionCollisionError, StoreError } from './errors.ts';
+import { FieldEncoder, fieldTtl, toStoreTtl } from './field-encoder.ts';
+import { assertValidKey, flashField, isFlashField } from './field-keys.ts';
+import { generateSessionId, hashSessionId } from './session-id.ts';
+import { SessionSnapshot } from './session-snapshot.ts';
+import type {
+  OpenOptions,
+  SessionContext,
+  SessionInfo,
+  SessionKey,
+  SetOptions,
+} from './session-types.ts';
+import { storeCall } from './store-call.ts';
+import type { FieldWrite, SessionTtl, WriteOptions, WriteStrategy } from './store-contract.ts';
+
+export type { OpenOptions, SessionContext, SessionInfo, SessionKey, SetOptions };
+
+/**
+ * One request's handle on its session. Writes go to the store at once, field by field, so two
+ * requests that change different fields never lose each other's work. Reads come from one
+ * `getAll` per request, kept current by the request's own writes.
+ *
+ * The id in the cookie is never trusted on its own: it is used only once the store confirms the
+ * session is live. A write that finds it unknown, expired or destroyed mints a fresh id.
+ *
+ * @typeParam T the session data's shape
+ * @typeParam F the flash messages' shape
+ */
+export class Session<
+  T extends object = Record<string, unknown>,
+  F extends object = Record<string, unknown>,
+> {
+  private identity: Promise<VerifiedCookie | undefined>;
+  /** Whether the store has confirmed `identity` is live during this request. */
+  private live = false;
+  /** The request's view of the session once read; `undefined` until read or after invalidation. */
+  private loaded: SessionSnapshot | undefined;
+  private loading: Promise<SessionSnapshot> | undefined;
+  /** Serialises this request's store calls, so parallel calls cannot mint two ids. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly hadCookie: boolean;
+  private readonly fields: FieldEncoder;
+  private emitted = false;
+
+  /** @internal Sessions are opened by a manager: `createSessionManager(config).open(cookie)`. */
+  constructor(
+    private readonly ctx: SessionContext,
+    cookieValue: string | undefined,
+    private readonly options: OpenOptions = {},
+  ) {
+    this.fields = new FieldEncoder(ctx.config);
+    this.hadCookie = Boolean(cookieValue);
+    this.identity = cookieValue ? ctx.sealer.unseal(cookieValue) : Promise.resolve(undefined);
+  }
+
+  /** `true` once this handle has set or cleared the session cookie. */
+  get cookieChanged(): boolean {
+    return this.emitted;
+  }
+
+  /** `true` when writes throw, as in a Server Component. */
+  get readOnly(): boolean {
+    return this.options.readOnly !== undefined;
+  }
+
+  /** The value of `key`, or `undefined` when it is absent or expired. */
+  async get<K extends SessionKey<T>>(key: K): Promise<T[K] | undefined> {
+    assertValidKey(key);
+    const snapshot = await this.load();
+    return this.decodeField(snapshot, key) as T[K] | undefined;
+  }
+
+  /** Whether `key` holds a live value. */
+  async has(key: SessionKey<T>): Promise<boolean> {
+    assertValidKey(key);
+    return (await this.load()).field(key) !== undefined;
+  }
+
+  /** Every live field, flash messages left out. */
+  async getAll(): Promise<Partial<T>> {
+    const snapshot = await this.load();
+    const result: Record<string, unknown> = {};
+    for (const name of snapshot.names()) {
+      if (isFlashField(name)) continue;
+      // defineProperty, so a key such as `__proto__` is data and never a prototype.
+      Object.defineProperty(result, name, {
+        value: this.decodeField(snapshot, name),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return result as Partial<T>;
+  }
+
+  /** Whether the store holds a live session for this request's cookie (or a write made one). */
+  async exists(): Promise<boolean> {
+    await this.load();
+    return this.live;
+  }
+
+  /** Creation and expiry times of the session and its fields, or `undefined` without one. */
+  async info(): Promise<SessionInfo | undefined> {
+    const snapshot = await this.load();
+    if (!this.live || snapshot.createdAt === null) return undefined;
+    const fields: SessionInfo['fields'] = {};
+    for (const name of snapshot.names()) {
+      if (isFlashField(name)) continue;
+      const expiresAt = snapshot.field(name)?.expiresAt ?? null;
+      Object.defineProperty(fields, name, {
+        value: { expiresAt: expiresAt === null ? null : new Date(expiresAt) },
+        enumerable: true,
+      });
+    }
+    return {
+      createdAt: new Date(snapshot.createdAt),
+      expiresAt: snapshot.expiresAt === null ? null : new Date(snapshot.expiresAt),
+      fields,
+    };
+  }
+
+  /** Writes `key` (insert or replace) and its TTL, creating the session if there is none. */
+  async set<K extends SessionKey<T>>(key: K, value: T[K], options: SetOptions = {}): Promise<void> {
+    this.assertWritable('set');
+    const entry = this.fields.encode(key, value, options.ttl);
+    await this.enqueue(async () => {
+      const ttl = await this.writeLive(
+        'set',
+        (k, o) => this.ctx.config.store.set(k, entry, o),
+        options.write,
+      );
+      this.loaded?.write(key, entry.value, fieldTtl(entry.ttlMs));
+      this.loaded?.applyTtl(ttl);
+    });
+  }
+
+  /** Writes `key` only if it holds no live value. Resolves whether it wrote. */
+  async insert<K extends SessionKey<T>>(
+    key: K,
+    value: T[K],
+    options: SetOptions = {},
+  ): Promise<boolean> {
+    this.assertWritable('insert');
+    const entry = this.fields.encode(key, value, options.ttl);
+    return this.enqueue(async () => {
+      const result = await this.writeLive(
+        'insert',
+        (k, o) => this.ctx.config.store.setIfAbsent(k, entry, o),
+        options.write,
+      );
+      if (result.written) {
+        this.loaded?.write(key, entry.value, fieldTtl(entry.ttlMs));
+        this.loaded?.applyTtl(result);
+      } else {
+        // Another request holds the field; reload rather than guess its value.
+        this.loaded = undefined;
+      }
+      return result.written;
+    });
+  }
+
+  /** Removes `key`. Resolves whether it held a live value. */
+  async remove(key: SessionKey<T>): Promise<boolean> {
+    this.assertWritable('remove');
+    assertValidKey(key);
+    return this.enqueue(async () => {
+      const identity = await this.identity;
+      if (!identity) return false;
+      const removed = await storeCall('remove', () =>
+        this.ctx.config.store.remove(identity.key, key),
+      );
+      this.loaded?.delete(key);
+      return removed;
+    });
+  }
+
+  /**
+   * Deletes the session from the store and clears the cookie. A later write in the same request
+   * starts a new session under a new id; the old id never comes back.
+   */
+  async destroy(): Promise<void> {
+    this.assertWritable('destroy');
+    await this.enqueue(() => this.destroyNow());
+  }
+
+  /**
+   * Moves the session to a new id in one atomic store step, keeping its data: the old id is
+   * dead at once. Call it on login and on any change of privilege, against session fixation.
+   * `set` writes fields in the same step, so no reader ever sees the new id without them.
+   *
+   * @example await session.regenerate({ set: { userId: user.id } })
+   */
+  async regenerate(options: { set?: Partial<T>; write?: WriteStrategy } = {}): Promise<void> {
+    this.assertWritable('regenerate');
+    const entries: FieldWrite[] = [];
+    for (const [key, value] of Object.entries(options.set ?? {})) {
+      entries.push(this.fields.encode(key, value, undefined));
+    }
+    await this.enqueue(async () => {
+      const { store, idleMs } = this.ctx.config;
+      const current = await this.identity;
+      if (current) {
+        const next = await newIdentity();
+        const result = await storeCall('rename', () =>
+          store.rename(current.key, next.key, { set: entries, idleMs, write: options.write }),
+        );
+        if (result.status === 'collision') throw new SessionCollisionError();
+        if (result.status === 'renamed') {
+          await this.adopt(next);
+          for (const entry of entries) this.loaded?.write(entry.field, entry.value, null);
+          this.loaded?.applyTtl(result);
+          return;
+        }
+        this.forget();
+      }
+      // Nothing to carry over: the fields, if any, start a fresh session.
+      if (entries.length > 0) {
+        const ttl = await this.writeLive(
+          'regenerate',
+          (k, o) => store.setMany(k, entries, o),
+          options.write,
+        );
+        for (const entry of entries) this.loaded?.write(entry.field, entry.value, null);
+        this.loaded?.applyTtl(ttl);
+      }
+    });
+  }
+
+  /**
+   * Ends the session `seconds` from now at the latest: later activity no longer extends it
+   * past that point (the idle timeout still applies within it). Zero or less destroys the
+   * session now. `'persistent'` lifts the idle timeout, within any deadline already set.
+   *
+   * @example await session.expire(60 * 60 * 24 * 30) // "remember me" for thirty days
+   */
+  async expire(seconds: number | 'persistent'): Promise<void> {
+    this.assertWritable('expire');
+    if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds <= 0) {
+      await this.enqueue(() => this.destroyNow());
+      return;
+    }
+    const ttl = toStoreTtl(seconds) ?? 'persistent';
+    await this.enqueue(async () => {
+      const identity = await this.identity;
+      if (!identity) return;
+      const result = await storeCall('expire', () =>
+        this.ctx.config.store.expire(identity.key, ttl, 'set'),
+      );
+      if (result === null) return this.forget();
+      this.loaded?.applyTtl(result);
+    });
+  }
+
+  /** Stores a message that the next {@link takeFlash} of `key` reads once and removes. */
+  async flash<K extends SessionKey<F>>(
+    key: K,
+    value: F[K],
+    options: SetOptions = {},
+  ): Promise<void> {
+    this.assertWritable('flash');
+    const entry = this.fields.encode(key, value, options.ttl, flashField(key));
+    await this.enqueue(async () => {
+      await this.writeLive(
+        'flash',
+        (k, o) => this.ctx.config.store.set(k, entry, o),
+        options.write,
+      );
+    });
+  }
+
+  /**
+   * Reads and removes a flash message in one atomic store step: of parallel requests exactly one
+   * receives it. Allowed in Server Components, since it sets no cookie.
+   */
+  async takeFlash<K extends SessionKey<F>>(key: K): Promise<F[K] | undefined> {
+    const field = flashField(key);
+    return this.enqueue(async () => {
+      const identity = await this.identity;
+      if (!identity) return undefined;
+      const bytes = await storeCall('takeFlash', () =>
+        this.ctx.config.store.take(identity.key, field),
+      );
+      return bytes === undefined ? undefined : (this.fields.decode(key, bytes) as F[K]);
+    });
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private assertWritable(operation: string): void {
+    if (this.options.readOnly !== undefined) {
+      throw new ReadOnlySessionError(operation, this.options.readOnly);
+    }
+  }
+
+  private enqueue<R>(task: () => Promise<R>): Promise<R> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * The request's snapshot, read once. The read is queued behind pending writes, so it sees
+   * them; tasks already in the queue use `loaded` directly and never wait on a later read.
+   */
+  private load(): Promise<SessionSnapshot> {
+    if (this.loaded) return Promise.resolve(this.loaded);
+    this.loading ??= this.enqueue(async () => {
+      try {
+        this.loaded = await this.fetchSnapshot();
+        return this.loaded;
+      } finally {
+        // Cleared on failure too, so the next read retries instead of failing the request.
+        this.loading = undefined;
+      }
+    });
+    return this.loading;
+  }
+
+  private async fetchSnapshot(): Promise<SessionSnapshot> {
+    const { store, idleMs, touchAfterMs } = this.ctx.config;
+    const identity = await this.identity;
+    if (!identity) return SessionSnapshot.empty(this.ctx.now);
+    const stored = await storeCall('getAll', () => store.getAll(identity.key));
+    if (!stored) {
+      this.forget();
+      return SessionSnapshot.empty(this.ctx.now);
+    }
+    this.live = true;
+    const snapshot = SessionSnapshot.fromStore(stored, this.ctx.now);
+    // Sliding expiry without a write per read: extend only once the session has gone stale,
+    // and never toward a deadline that no touch can move.
+    const target = Math.min(idleMs, stored.maxTtlMs ?? Number.POSITIVE_INFINITY);
+    if (stored.ttlMs !== null && stored.ttlMs < target - touchAfterMs) {
+      const touched = await storeCall('touch', () => store.expire(identity.key, idleMs, 'extend'));
+      if (touched) snapshot.applyTtl(touched);
+    }
+    return snapshot;
+  }
+
+  /**
+   * Runs a write against the live session, or against a fresh one. The cookie's id is tried
+   * with `create: false`; if the store does not know it, it is dropped, never adopted.
+   */
+  private async writeLive<R extends SessionTtl>(
+    operation: string,
+    write: (key: string, options: WriteOptions) => Promise<R | null>,
+    strategy: WriteStrategy | undefined,
+  ): Promise<R> {
+    const { idleMs, absoluteMs } = this.ctx.config;
+    const options = { idleMs, absoluteMs, write: strategy };
+    const current = await this.identity;
+    if (current) {
+      const result = await storeCall(operation, () =>
+        write(current.key, { ...options, create: false }),
+      );
+      if (result !== null) {
+        this.live = true;
+        return result;
+      }
+      this.forget();
+    }
+    const fresh = await newIdentity();
+    const result = await storeCall(operation, () => write(fresh.key, { ...options, create: true }));
+    if (result === null) {
+      throw new StoreError(operation, new Error('the store refused to create a session'));
+    }
+    await this.adopt(fresh);
+    this.loaded = SessionSnapshot.empty(this.ctx.now);
+    return result;
+  }
+
+  private async destroyNow(): Promise<void> {
+    const identity = await this.identity;
+    if (identity) await storeCall('destroy', () => this.ctx.config.store.delete(identity.key));
+    this.forget();
+    this.loaded = SessionSnapshot.empty(this.ctx.now);
+    if (this.hadCookie || this.emitted) this.emit(removalCookie(this.ctx.config.cookie));
+  }
+
+  /** Drops an id the store does not know, so nothing is ever written under it. */
+  private forget(): void {
+    this.identity = Promise.resolve(undefined);
+    this.live = false;
+  }
+
+  /** Makes a freshly created or renamed id this request's session and sends its cookie. */
+  private async adopt(identity: VerifiedCookie): Promise<void> {
+    const sealed = await this.ctx.sealer.seal(identity.id);
+    this.identity = Promise.resolve(identity);
+    this.live = true;
+    this.emit(sessionCookie(this.ctx.config.cookie, sealed));
+  }
+
+  private emit(cookie: OutgoingCookie): void {
+    this.emitted = true;
+    this.options.onCookie?.(cookie);
+  }
+
+  private decodeField(snapshot: SessionSnapshot, name: string): unknown {
+    const field = snapshot.field(name);
+    if (!field) return undefined;
+    field.decoded ??= { value: this.fields.decode(name, field.bytes) };
+    return field.decoded.value;
+  }
+}
+
+async function newIdentity(): Promise<VerifiedCookie> {
+  const id = generateSessionId();
+  return { id, key: await hashSessionId(id) };
+}

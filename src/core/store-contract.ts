@@ -1,0 +1,172 @@
+/**
+ * The store contract: the whole of what a session store must do.
+ *
+ * A store keeps sessions field by field. It never sees a raw session id: every `key` below is
+ * the SHA-256 hash of the id (base64url), so a leaked dump yields no usable cookie. Values are
+ * opaque bytes; the session handle encodes and decodes them with the field's codec.
+ *
+ * ## Time
+ * All durations are milliseconds, relative to the store's own clock (Redis `TIME`, Postgres
+ * `now()`, `Date.now()` in memory), so app servers with skewed clocks agree with each other.
+ *
+ * ## The TTL model every store implements
+ * - A session has an expiry (`ttlMs`, or `null` when persistent) and optionally a hard
+ *   deadline: `absoluteMs` after creation, lowered by {@link SessionStore.expire} in `'set'`
+ *   mode. Nothing outlives the deadline; nothing moves it later.
+ * - Each write extends the session's expiry to at least `now + idleMs` (within the deadline).
+ *   Expiry never shrinks, except through `expire` in `'set'` mode.
+ * - A field either lives as long as its session (`ttlMs` undefined), or has its own TTL. A field
+ *   TTL longer than the session's extends the session to match; `'persistent'` makes the session
+ *   persistent. So a session lives at least as long as its longest-lived field.
+ * - Writing a field replaces its value and its TTL.
+ * - Expired fields and sessions are never returned, whether or not they have been purged yet.
+ * - Writes with `create: false` to a missing or expired session change nothing and resolve
+ *   `null`. That is how the handle refuses to adopt unknown ids and to resurrect destroyed ones.
+ *
+ * A store passes `test/conformance/store-conformance.ts` or it isn't done.
+ *
+ * @packageDocumentation
+ */
+
+/** How a layered store should route a write. Single-tier stores ignore it. */
+export type WriteStrategy = 'through' | 'hot' | 'cold';
+
+/** A field's own lifetime: milliseconds, or `'persistent'` for no expiry. */
+export type FieldTtl = number | 'persistent';
+
+/** One field to write. */
+export interface FieldWrite {
+  readonly field: string;
+  readonly value: Uint8Array;
+  /** The field's own TTL. Leave it undefined for a field that lives as long as its session. */
+  readonly ttlMs?: FieldTtl;
+}
+
+/** Options every write carries. */
+export interface WriteOptions {
+  /** Create the session if it does not exist. With `false`, a missing session resolves `null`. */
+  readonly create: boolean;
+  /** The idle timeout: the write extends the session's expiry to at least `now + idleMs`. */
+  readonly idleMs: number;
+  /** Absolute lifetime from creation. Only read when this write creates the session. */
+  readonly absoluteMs?: number;
+  /** Routing hint for tiered stores. */
+  readonly write?: WriteStrategy;
+}
+
+/** A session's remaining life after an operation, as the handle needs it for the cookie. */
+export interface SessionTtl {
+  /** Remaining milliseconds, or `null` for a persistent session. */
+  readonly ttlMs: number | null;
+}
+
+/** A stored field as read back. */
+export interface StoredField {
+  readonly value: Uint8Array;
+  /** The field's own remaining TTL in ms, or `null` when it lives as long as its session. */
+  readonly ttlMs: number | null;
+}
+
+/** A whole live session as read back. */
+export interface StoredSession extends SessionTtl {
+  /** Remaining ms until the session's hard deadline, or `null` when it has none. */
+  readonly maxTtlMs: number | null;
+  /** Live fields only. A Map, so keys such as `__proto__` are plain data. */
+  readonly fields: Map<string, StoredField>;
+  /** Creation time, epoch milliseconds on the store's clock. */
+  readonly createdAt: number;
+}
+
+/** What a conditional write reports. */
+export interface InsertResult extends SessionTtl {
+  /** `true` when the field was absent (or expired) and has been written. */
+  readonly written: boolean;
+}
+
+/** Options of an atomic rename. */
+export interface RenameOptions {
+  /** Fields written in the same atomic step, so no reader sees the new id without them. */
+  readonly set?: readonly FieldWrite[];
+  readonly idleMs: number;
+  readonly write?: WriteStrategy;
+}
+
+/** Outcome of a rename. A collision changes nothing: renames never merge. */
+export type RenameResult =
+  | ({ readonly status: 'renamed' } & SessionTtl)
+  | { readonly status: 'missing' }
+  | { readonly status: 'collision' };
+
+/**
+ * How {@link SessionStore.expire} applies a TTL.
+ * - `'set'` ends the session `ttlMs` from now at the latest: it replaces the expiry and lowers
+ *   the hard deadline to it, so later activity cannot extend the session past it. A TTL of zero
+ *   or less deletes the session. `'persistent'` clears the expiry but keeps any deadline.
+ * - `'extend'` only ever lengthens the expiry, within the deadline: it is how reads keep an
+ *   active session alive.
+ */
+export type ExpireMode = 'set' | 'extend';
+
+/**
+ * The contract between the session handle and a storage backend. Every method is atomic on its
+ * own; every method resolves or rejects, never both writes part of its work.
+ */
+export interface SessionStore {
+  /** One live field's value, or `undefined`. */
+  get(key: string, field: string): Promise<Uint8Array | undefined>;
+
+  /** The live session with its live fields, or `undefined` when missing or expired. */
+  getAll(key: string): Promise<StoredSession | undefined>;
+
+  /** Upserts one field. Resolves `null` when the session is missing and `create` is false. */
+  set(key: string, entry: FieldWrite, options: WriteOptions): Promise<SessionTtl | null>;
+
+  /** Writes the field only if it is absent or expired. `null` as for {@link set}. */
+  setIfAbsent(key: string, entry: FieldWrite, options: WriteOptions): Promise<InsertResult | null>;
+
+  /** Upserts several fields in one atomic step. `null` as for {@link set}. */
+  setMany(
+    key: string,
+    entries: readonly FieldWrite[],
+    options: WriteOptions,
+  ): Promise<SessionTtl | null>;
+
+  /** Removes one field. Resolves whether a live field was removed. */
+  remove(key: string, field: string): Promise<boolean>;
+
+  /**
+   * Reads and removes one field in one atomic step, so of many concurrent takers exactly one
+   * receives the value. Used for flash messages.
+   */
+  take(key: string, field: string): Promise<Uint8Array | undefined>;
+
+  /** Deletes the whole session. Resolves whether a live session was deleted. */
+  delete(key: string): Promise<boolean>;
+
+  /**
+   * Moves a live session, with its fields, creation time and deadline, from `from` to `to` in
+   * one atomic step, optionally writing fields as part of it. The old key is dead at once.
+   * Fails with `collision` (changing nothing) when `to` holds a live session.
+   */
+  rename(from: string, to: string, options: RenameOptions): Promise<RenameResult>;
+
+  /**
+   * Sets or extends the session's expiry (see {@link ExpireMode}). Resolves `null` when the
+   * session is missing, and `{ ttlMs: 0 }` when a `'set'` of zero or less deleted it.
+   */
+  expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null>;
+
+  /** Releases what the store itself opened (connections, timers). Never closes a user's client. */
+  close?(): Promise<void>;
+}
+
+/** Optional capability: stores that can purge expired data in bulk implement it. */
+export interface SweepableStore {
+  /** Deletes expired sessions and fields. Resolves how many sessions were removed. */
+  sweep(): Promise<number>;
+}
+
+/** Whether a store offers {@link SweepableStore}. */
+export function canSweep(store: SessionStore): store is SessionStore & SweepableStore {
+  return typeof (store as Partial<SweepableStore>).sweep === 'function';
+}

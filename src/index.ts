@@ -1,0 +1,54 @@
+/**
+ * ruts: server-side sessions whose cookie carries only a sealed id. This entry point is the
+ * framework-free core; `ruts/next` adds the Next.js helpers.
+ *
+ * @packageDocumentation
+ */
+
+export type { Codec } from './codecs/codec.ts';
+export { jsonCodec } from './codecs/json-codec.ts';
+export { msgpackCodec } from './codecs/msgpack-codec.ts';
+export type {
+  CookieAttributes,
+  CookieOptions,
+  OutgoingCookie,
+  ResolvedCookie,
+} from './core/cookie-options.ts';
+export { removalCookie, resolveCookieOptions, sessionCookie } from './core/cookie-options.ts';
+export type { SecretInput, VerifiedCookie } from './core/cookie-seal.ts';
+export { CookieSealer } from './core/cookie-seal.ts';
+export {
+  CodecError,
+  ConfigError,
+  InvalidKeyError,
+  InvalidTtlError,
+  ReadOnlySessionError,
+  RutsError,
+  type RutsErrorCode,
+  SessionCollisionError,
+  StoreError,
+  ValueTooLargeError,
+} from './core/errors.ts';
+export type { OpenOptions, SessionInfo, SessionKey, SetOptions } from './core/session.ts';
+export { Session } from './core/session.ts';
+export type { ResolvedSessionConfig, SessionConfig } from './core/session-config.ts';
+export { DEFAULTS } from './core/session-config.ts';
+export type { SessionManager } from './core/session-manager.ts';
+export { createSessionManager } from './core/session-manager.ts';
+export type {
+  ExpireMode,
+  FieldTtl,
+  FieldWrite,
+  InsertResult,
+  RenameOptions,
+  RenameResult,
+  SessionStore,
+  SessionTtl,
+  StoredField,
+  StoredSession,
+  SweepableStore,
+  WriteOptions,
+  WriteStrategy,
+} from './core/store-contract.ts';
+export { canSweep } from './core/store-contract.ts';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory-store.ts';

@@ -1,0 +1,24 @@
+/**
+ * `ruts/next`: sessions for the Next.js App Router. The edge-runtime guard is a separate entry,
+ * `ruts/next/edge`, so that middleware bundles never pull in the store or the codecs.
+ *
+ * @packageDocumentation
+ */
+
+export type { CookieOptions } from '../core/cookie-options.ts';
+export {
+  CodecError,
+  ConfigError,
+  InvalidKeyError,
+  InvalidTtlError,
+  ReadOnlySessionError,
+  RutsError,
+  type RutsErrorCode,
+  SessionCollisionError,
+  StoreError,
+  ValueTooLargeError,
+} from '../core/errors.ts';
+export type { Session, SessionInfo, SessionKey, SetOptions } from '../core/session.ts';
+export type { SessionConfig } from '../core/session-config.ts';
+export { createSessions, type SessionRouteHandler, type Sessions } from './create-sessions.ts';
+export type { Guard, GuardOptions } from './guard-response.ts';

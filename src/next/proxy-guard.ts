@@ -1,0 +1,24 @@
+/**
+ * The guard for `proxy.ts`, which Next.js 16 runs on Node. It does the full check, the same one
+ * `getSession()` would do: the cookie's seal, and then the store, so a session destroyed on
+ * another device or expired server-side is turned away here rather than deep in a page.
+ *
+ * @packageDocumentation
+ */
+
+import type { SessionManager } from '../core/session-manager.ts';
+import { createGuard, type Guard, type GuardOptions } from './guard-response.ts';
+
+/**
+ * A guard that lets a request through (or redirects it) according to whether the store holds a
+ * live session for its cookie. A cookie that is tampered, expired, or names a session the store
+ * does not know is cleared.
+ */
+export function createProxyGuard<T extends object, F extends object>(
+  manager: SessionManager<T, F>,
+  options: GuardOptions = {},
+): Guard {
+  return createGuard(manager.config.cookie, options, (cookieValue) =>
+    manager.open(cookieValue).exists(),
+  );
+}

@@ -1,0 +1,386 @@
+/**
+ * An in-process session store, for development, tests and single-instance deployments. Sessions
+ * live in this process only: they vanish on restart and are not shared between instances.
+ *
+ * Expired data is never returned, but it is also never searched for with a full scan on an
+ * ordinary call. Fields are filtered when their session is touched, and sessions are indexed by
+ * expiry in a min-heap so each call can purge the few that are already due.
+ *
+ * @packageDocumentation
+ */
+
+import { ConfigError } from '../core/errors.ts';
+import type {
+  ExpireMode,
+  FieldTtl,
+  FieldWrite,
+  InsertResult,
+  RenameOptions,
+  RenameResult,
+  SessionStore,
+  SessionTtl,
+  StoredField,
+  StoredSession,
+  SweepableStore,
+  WriteOptions,
+} from '../core/store-contract.ts';
+import { type ExpiryEntry, ExpiryHeap } from './memory-expiry-heap.ts';
+import {
+  applyWrites,
+  copy,
+  expiryOf,
+  fieldTtl,
+  isLive,
+  liveField,
+  remaining,
+  type Session,
+} from './memory-session.ts';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * The most sessions held at once. Creating one more first purges expired sessions, then evicts
+   * the least recently used: reads and writes both count as use.
+   * @default 10_000
+   * @example new MemoryStore({ maxSessions: 1_000 })
+   */
+  readonly maxSessions?: number;
+  /**
+   * The store's clock, in epoch milliseconds. Tests inject one to move time without waiting.
+   * @default Date.now
+   * @example let t = 0; new MemoryStore({ now: () => t })
+   */
+  readonly now?: () => number;
+}
+
+const DEFAULT_MAX_SESSIONS = 10_000;
+
+/** Heap entries one call may pop, so purging stays a small constant cost per call. */
+const PURGE_BUDGET = 8;
+
+/**
+ * Stale heap entries (deleted, evicted or renamed-over sessions) are only dropped when they come
+ * due, so a long idle timeout with heavy churn would let them pile up. Past this slack the heap is
+ * rebuilt from the live index; the rebuild is O(n) but follows at least n pushes.
+ */
+const HEAP_SLACK = 1_024;
+
+/**
+ * A {@link SessionStore} that keeps sessions in memory, with least-recently-used eviction.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore } from 'ruts';
+ * const store = new MemoryStore({ maxSessions: 5_000 });
+ * ```
+ */
+export class MemoryStore implements SessionStore, SweepableStore {
+  readonly #maxSessions: number;
+  readonly #now: () => number;
+  readonly #sessions = new Map<string, Session>();
+  /**
+   * Ends of the recency list threaded through the sessions. It is a linked list rather than Map
+   * insertion order because V8 makes deleting and re-inserting the same key O(n) when repeated,
+   * and one busy session does exactly that on every call.
+   */
+  #oldest: Session | undefined;
+  #newest: Session | undefined;
+  /**
+   * Every session with a finite expiry has at least one entry due no later than that expiry.
+   * Extending a session needs no push: when the early entry comes due, it is re-pushed.
+   */
+  readonly #heap = new ExpiryHeap<Session>();
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const { maxSessions = DEFAULT_MAX_SESSIONS, now = Date.now } = options;
+    if (typeof maxSessions !== 'number' || !Number.isInteger(maxSessions) || maxSessions < 1) {
+      throw new ConfigError(
+        `MemoryStore maxSessions must be a positive integer, got ${String(maxSessions)}. ` +
+          `Leave it out for the default of ${DEFAULT_MAX_SESSIONS}.`,
+      );
+    }
+    if (typeof now !== 'function') {
+      throw new ConfigError(
+        'MemoryStore now must be a function returning epoch milliseconds, such as Date.now.',
+      );
+    }
+    this.#maxSessions = maxSessions;
+    this.#now = now;
+  }
+
+  /** Sessions held right now, counting expired ones that have not been purged yet. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  async get(key: string, field: string): Promise<Uint8Array | undefined> {
+    const now = this.#begin();
+    const session = this.#use(key, now);
+    const stored = session && liveField(session, field, now);
+    return stored && copy(stored.value);
+  }
+
+  async getAll(key: string): Promise<StoredSession | undefined> {
+    const now = this.#begin();
+    const session = this.#use(key, now);
+    if (session === undefined) return undefined;
+    const sessionExpiry = expiryOf(session);
+    const fields = new Map<string, StoredField>();
+    for (const [name, stored] of session.fields) {
+      if (stored.expiresAt !== null && stored.expiresAt <= now) {
+        session.fields.delete(name);
+        continue;
+      }
+      fields.set(name, { value: copy(stored.value), ttlMs: fieldTtl(stored, sessionExpiry, now) });
+    }
+    return {
+      fields,
+      ttlMs: remaining(sessionExpiry, now),
+      maxTtlMs: remaining(session.deadline, now),
+      createdAt: session.createdAt,
+    };
+  }
+
+  async set(key: string, entry: FieldWrite, options: WriteOptions): Promise<SessionTtl | null> {
+    return this.#upsert(key, [entry], options);
+  }
+
+  async setMany(
+    key: string,
+    entries: readonly FieldWrite[],
+    options: WriteOptions,
+  ): Promise<SessionTtl | null> {
+    return this.#upsert(key, entries, options);
+  }
+
+  async setIfAbsent(
+    key: string,
+    entry: FieldWrite,
+    options: WriteOptions,
+  ): Promise<InsertResult | null> {
+    const now = this.#begin();
+    const session = this.#use(key, now);
+    // A write that does not happen is no write: it leaves the session's expiry alone.
+    if (session !== undefined && liveField(session, entry.field, now) !== undefined) {
+      return { written: false, ttlMs: remaining(expiryOf(session), now) };
+    }
+    const result = this.#write(session, key, [entry], options, now);
+    return result && { written: true, ttlMs: result.ttlMs };
+  }
+
+  async remove(key: string, field: string): Promise<boolean> {
+    const now = this.#begin();
+    const session = this.#use(key, now);
+    if (session === undefined || liveField(session, field, now) === undefined) return false;
+    return session.fields.delete(field);
+  }
+
+  async take(key: string, field: string): Promise<Uint8Array | undefined> {
+    const now = this.#begin();
+    const session = this.#use(key, now);
+    const stored = session && liveField(session, field, now);
+    if (session === undefined || stored === undefined) return undefined;
+    session.fields.delete(field);
+    return stored.value;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const now = this.#begin();
+    const session = this.#sessions.get(key);
+    if (session === undefined) return false;
+    this.#remove(session);
+    return isLive(session, now);
+  }
+
+  async rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
+    const now = this.#begin();
+    const session = this.#live(from, now);
+    if (session === undefined) return { status: 'missing' };
+    // `#live` also purges an expired session at `to`, which a rename may then replace.
+    if (this.#live(to, now) !== undefined) return { status: 'collision' };
+    this.#sessions.delete(from);
+    session.key = to;
+    this.#sessions.set(to, session);
+    this.#touch(session);
+    applyWrites(session, options.set ?? [], options.idleMs, now);
+    return { status: 'renamed', ttlMs: remaining(expiryOf(session), now) };
+  }
+
+  async expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null> {
+    const now = this.#begin();
+    const session = this.#use(key, now);
+    if (session === undefined) return null;
+    if (ttlMs === 'persistent') {
+      session.expiresAt = null;
+    } else if (mode === 'set') {
+      if (ttlMs <= 0) {
+        this.#remove(session);
+        return { ttlMs: 0 };
+      }
+      // 'set' is an end, not just an expiry: it lowers the deadline so activity cannot undo it.
+      const end = now + ttlMs;
+      session.expiresAt = end;
+      session.deadline = Math.min(session.deadline ?? end, end);
+      // The expiry may have moved earlier than every entry the heap holds for this session.
+      this.#index(session);
+    } else if (session.expiresAt !== null) {
+      session.expiresAt = Math.max(session.expiresAt, now + ttlMs);
+    }
+    return { ttlMs: remaining(expiryOf(session), now) };
+  }
+
+  /**
+   * Deletes every expired session and every expired field, and resolves how many sessions went.
+   * Unlike the per-call purge this scans everything, since expired fields are not indexed.
+   */
+  async sweep(): Promise<number> {
+    const now = this.#now();
+    let removed = 0;
+    for (const session of this.#sessions.values()) {
+      if (!isLive(session, now)) {
+        this.#remove(session);
+        removed++;
+        continue;
+      }
+      for (const [name, stored] of session.fields) {
+        if (stored.expiresAt !== null && stored.expiresAt <= now) session.fields.delete(name);
+      }
+    }
+    this.#reindex();
+    return removed;
+  }
+
+  /** Drops every session. There is nothing else to release. */
+  async close(): Promise<void> {
+    this.#sessions.clear();
+    this.#oldest = undefined;
+    this.#newest = undefined;
+    this.#heap.clear();
+  }
+
+  /** Every call starts here: read the clock once, then purge a few sessions that are due. */
+  #begin(): number {
+    const now = this.#now();
+    this.#purge(now, PURGE_BUDGET);
+    return now;
+  }
+
+  #purge(now: number, budget: number): void {
+    for (let popped = 0; popped < budget; popped++) {
+      const top = this.#heap.peek();
+      if (top === undefined || top.at > now) return;
+      this.#heap.pop();
+      const session = top.item;
+      if (this.#sessions.get(session.key) !== session) continue;
+      const expiry = expiryOf(session);
+      if (expiry !== null && expiry <= now) this.#remove(session);
+      else if (expiry !== null) this.#heap.push(expiry, session);
+    }
+  }
+
+  /** The live session at `key`, purging it if it has expired. */
+  #live(key: string, now: number): Session | undefined {
+    const session = this.#sessions.get(key);
+    if (session === undefined) return undefined;
+    if (isLive(session, now)) return session;
+    this.#remove(session);
+    return undefined;
+  }
+
+  /** {@link #live}, and mark the session most recently used. */
+  #use(key: string, now: number): Session | undefined {
+    const session = this.#live(key, now);
+    if (session !== undefined) this.#touch(session);
+    return session;
+  }
+
+  #touch(session: Session): void {
+    if (this.#newest === session) return;
+    this.#unlink(session);
+    this.#link(session);
+  }
+
+  #link(session: Session): void {
+    session.older = this.#newest;
+    session.newer = undefined;
+    if (this.#newest === undefined) this.#oldest = session;
+    else this.#newest.newer = session;
+    this.#newest = session;
+  }
+
+  #unlink(session: Session): void {
+    const { older, newer } = session;
+    if (older === undefined) this.#oldest = newer;
+    else older.newer = newer;
+    if (newer === undefined) this.#newest = older;
+    else newer.older = older;
+    session.older = undefined;
+    session.newer = undefined;
+  }
+
+  #remove(session: Session): void {
+    this.#sessions.delete(session.key);
+    this.#unlink(session);
+  }
+
+  #upsert(key: string, entries: readonly FieldWrite[], options: WriteOptions): SessionTtl | null {
+    const now = this.#begin();
+    return this.#write(this.#use(key, now), key, entries, options, now);
+  }
+
+  /** Writes to `session`, or creates it at `key` when it is missing and `create` allows. */
+  #write(
+    session: Session | undefined,
+    key: string,
+    entries: readonly FieldWrite[],
+    options: WriteOptions,
+    now: number,
+  ): SessionTtl | null {
+    if (session !== undefined) {
+      applyWrites(session, entries, options.idleMs, now);
+      return { ttlMs: remaining(expiryOf(session), now) };
+    }
+    if (!options.create) return null;
+    this.#makeRoom(now);
+    const created: Session = {
+      key,
+      fields: new Map(),
+      createdAt: now,
+      deadline: options.absoluteMs === undefined ? null : now + options.absoluteMs,
+      expiresAt: now,
+      older: undefined,
+      newer: undefined,
+    };
+    applyWrites(created, entries, options.idleMs, now);
+    this.#sessions.set(key, created);
+    this.#link(created);
+    this.#index(created);
+    return { ttlMs: remaining(expiryOf(created), now) };
+  }
+
+  #makeRoom(now: number): void {
+    if (this.#sessions.size < this.#maxSessions) return;
+    // Expired sessions go before any live one is evicted. Draining all that are due costs one
+    // pop per due entry, which ordinary calls would have paid anyway.
+    this.#purge(now, Number.POSITIVE_INFINITY);
+    while (this.#sessions.size >= this.#maxSessions && this.#oldest !== undefined) {
+      this.#remove(this.#oldest);
+    }
+  }
+
+  #index(session: Session): void {
+    const expiry = expiryOf(session);
+    if (expiry === null) return;
+    this.#heap.push(expiry, session);
+    if (this.#heap.size > 2 * this.#sessions.size + HEAP_SLACK) this.#reindex();
+  }
+
+  #reindex(): void {
+    const entries: ExpiryEntry<Session>[] = [];
+    for (const session of this.#sessions.values()) {
+      const at = expiryOf(session);
+      if (at !== null) entries.push({ at, item: session });
+    }
+    this.#heap.rebuild(entries);
+  }
+}

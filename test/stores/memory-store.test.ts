@@ -1,0 +1,328 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.ts';
+import { canSweep, type WriteOptions } from '../../src/core/store-contract.ts';
+import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { describeStoreConformance } from '../conformance/store-conformance.ts';
+
+describeStoreConformance('MemoryStore', async () => {
+  const store = new MemoryStore();
+  return { store, teardown: () => store.close() };
+});
+
+function clock(start = 1_700_000_000_000) {
+  let time = start;
+  return {
+    now: () => time,
+    advance: (ms: number) => {
+      time += ms;
+    },
+  };
+}
+
+const value = (text: string) => new TextEncoder().encode(text);
+const write = (idleMs: number, extra: Partial<WriteOptions> = {}): WriteOptions => ({
+  create: true,
+  idleMs,
+  ...extra,
+});
+
+describe('MemoryStore', () => {
+  describe('options', () => {
+    it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10'])(
+      'rejects maxSessions %s with a ConfigError that names the option',
+      (maxSessions) => {
+        const create = () => new MemoryStore({ maxSessions: maxSessions as number });
+        expect(create).toThrow(ConfigError);
+        expect(create).toThrow(/maxSessions must be a positive integer/);
+      },
+    );
+
+    it('rejects a clock that is not a function', () => {
+      expect(() => new MemoryStore({ now: 0 as unknown as () => number })).toThrow(ConfigError);
+    });
+
+    it('accepts a maxSessions of one', () => {
+      expect(new MemoryStore({ maxSessions: 1 }).size).toBe(0);
+    });
+  });
+
+  describe('TTL arithmetic on the store clock', () => {
+    it('stamps a new session with the store clock', async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      time.advance(1234);
+      await store.set('k', { field: 'a', value: value('1') }, write(1_000));
+      expect((await store.getAll('k'))?.createdAt).toBe(time.now());
+    });
+
+    it('expires a session exactly when its idle timeout runs out', async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      expect(await store.set('k', { field: 'a', value: value('1') }, write(1_000))).toEqual({
+        ttlMs: 1_000,
+      });
+      time.advance(999);
+      expect((await store.getAll('k'))?.ttlMs).toBe(1);
+      time.advance(1);
+      expect(await store.getAll('k')).toBeUndefined();
+    });
+
+    it('keeps the later expiry when a write asks for a shorter one', async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      await store.set('k', { field: 'a', value: value('1') }, write(1_000));
+      time.advance(400);
+      expect(await store.set('k', { field: 'b', value: value('2') }, write(100))).toEqual({
+        ttlMs: 600,
+      });
+      expect(await store.set('k', { field: 'c', value: value('3') }, write(900))).toEqual({
+        ttlMs: 900,
+      });
+    });
+
+    it('expires a field exactly at its own ttl and extends the session to cover it', async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      const result = await store.set(
+        'k',
+        { field: 'a', value: value('1'), ttlMs: 2_000 },
+        write(500),
+      );
+      expect(result).toEqual({ ttlMs: 2_000 });
+      time.advance(1_500);
+      await store.set('k', { field: 'b', value: value('2') }, write(1_000));
+      time.advance(499);
+      expect((await store.getAll('k'))?.fields.get('a')?.ttlMs).toBe(1);
+      time.advance(1);
+      expect(await store.get('k', 'a')).toBeUndefined();
+      expect([...((await store.getAll('k'))?.fields.keys() ?? [])]).toEqual(['b']);
+    });
+
+    it('ends a session with the field that extended it', async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      await store.set('k', { field: 'a', value: value('1'), ttlMs: 2_000 }, write(500));
+      time.advance(1_999);
+      expect((await store.getAll('k'))?.ttlMs).toBe(1);
+      time.advance(1);
+      expect(await store.getAll('k')).toBeUndefined();
+    });
+
+    it('caps every ttl at the deadline, persistent sessions included', async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      await store.set('k', { field: 'a', value: value('1') }, write(1_000, { absoluteMs: 1_500 }));
+      time.advance(800);
+      const long = { field: 'long', value: value('2'), ttlMs: 5_000 };
+      expect(await store.set('k', long, write(1_000))).toEqual({ ttlMs: 700 });
+      const forever = { field: 'forever', value: value('3'), ttlMs: 'persistent' as const };
+      expect(await store.set('k', forever, write(1_000))).toEqual({ ttlMs: 700 });
+      const session = await store.getAll('k');
+      expect(session?.ttlMs).toBe(700);
+      expect(session?.fields.get('long')?.ttlMs).toBe(700);
+      expect(session?.fields.get('forever')?.ttlMs).toBeNull();
+      time.advance(700);
+      expect(await store.getAll('k')).toBeUndefined();
+    });
+
+    it("reports a field's ttl no longer than a session that expire 'set' shortened", async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      await store.set('k', { field: 'a', value: value('1'), ttlMs: 5_000 }, write(1_000));
+      expect(await store.expire('k', 1_000, 'set')).toEqual({ ttlMs: 1_000 });
+      expect((await store.getAll('k'))?.fields.get('a')?.ttlMs).toBe(1_000);
+      time.advance(1_000);
+      expect(await store.get('k', 'a')).toBeUndefined();
+    });
+
+    it("lowers the deadline with expire 'set' and reports it as maxTtlMs", async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      await store.set('k', { field: 'a', value: value('1') }, write(2_000, { absoluteMs: 9_000 }));
+      expect((await store.getAll('k'))?.maxTtlMs).toBe(9_000);
+      time.advance(1_000);
+      expect(await store.expire('k', 3_000, 'set')).toEqual({ ttlMs: 3_000 });
+      time.advance(500);
+      expect(await store.set('k', { field: 'b', value: value('2') }, write(10_000))).toEqual({
+        ttlMs: 2_500,
+      });
+      expect(await store.expire('k', 'persistent', 'set')).toEqual({ ttlMs: 2_500 });
+      expect(await store.expire('k', 6_000, 'set')).toEqual({ ttlMs: 2_500 });
+      const session = await store.getAll('k');
+      expect([session?.ttlMs, session?.maxTtlMs]).toEqual([2_500, 2_500]);
+      time.advance(2_500);
+      expect(await store.getAll('k')).toBeUndefined();
+    });
+
+    it('drops a field written with a ttl of zero or less', async () => {
+      const store = new MemoryStore({ now: clock().now });
+      await store.set('k', { field: 'a', value: value('1') }, write(1_000));
+      await store.set('k', { field: 'a', value: value('2'), ttlMs: 0 }, write(1_000));
+      expect(await store.get('k', 'a')).toBeUndefined();
+    });
+  });
+
+  describe('least-recently-used eviction', () => {
+    it('evicts the session least recently read or written when full', async () => {
+      const store = new MemoryStore({ maxSessions: 3, now: clock().now });
+      for (const key of ['a', 'b', 'c']) {
+        await store.set(key, { field: 'f', value: value(key) }, write(10_000));
+      }
+      await store.get('a', 'f');
+      await store.set('d', { field: 'f', value: value('d') }, write(10_000));
+      expect(await store.getAll('b')).toBeUndefined();
+      await store.set('c', { field: 'g', value: value('c') }, write(10_000));
+      await store.getAll('d');
+      await store.set('e', { field: 'f', value: value('e') }, write(10_000));
+      expect(await store.getAll('a')).toBeUndefined();
+      for (const key of ['c', 'd', 'e']) expect(await store.get(key, 'f')).toEqual(value(key));
+      expect(store.size).toBe(3);
+    });
+
+    it('counts a rename as use of the renamed session', async () => {
+      const store = new MemoryStore({ maxSessions: 2, now: clock().now });
+      await store.set('a', { field: 'f', value: value('a') }, write(10_000));
+      await store.set('b', { field: 'f', value: value('b') }, write(10_000));
+      await store.rename('a', 'renamed', { idleMs: 10_000 });
+      await store.set('c', { field: 'f', value: value('c') }, write(10_000));
+      expect(await store.getAll('b')).toBeUndefined();
+      expect(await store.get('renamed', 'f')).toEqual(value('a'));
+    });
+
+    it('purges expired sessions before it evicts a live one', async () => {
+      const time = clock();
+      const store = new MemoryStore({ maxSessions: 2, now: time.now });
+      await store.set('stale', { field: 'f', value: value('1') }, write(100));
+      await store.set('live', { field: 'f', value: value('2') }, write(10_000));
+      await store.get('stale', 'f');
+      time.advance(200);
+      await store.set('new', { field: 'f', value: value('3') }, write(10_000));
+      expect(await store.get('live', 'f')).toEqual(value('2'));
+      expect(store.size).toBe(2);
+    });
+
+    it('evicts nothing when writing to an existing session or renaming at capacity', async () => {
+      const store = new MemoryStore({ maxSessions: 2, now: clock().now });
+      await store.set('a', { field: 'f', value: value('1') }, write(10_000));
+      await store.set('b', { field: 'f', value: value('2') }, write(10_000));
+      await store.set('a', { field: 'g', value: value('3') }, write(10_000));
+      expect(await store.rename('b', 'c', { idleMs: 10_000 })).toEqual({
+        status: 'renamed',
+        ttlMs: 10_000,
+      });
+      expect(await store.get('a', 'g')).toEqual(value('3'));
+      expect(await store.get('c', 'f')).toEqual(value('2'));
+      expect(store.size).toBe(2);
+    });
+  });
+
+  describe('purging expired sessions', () => {
+    it('purges expired sessions during later calls, without a sweep', async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      for (let i = 0; i < 40; i++) {
+        await store.set(`stale-${i}`, { field: 'f', value: value('1') }, write(100));
+      }
+      await store.set('live', { field: 'f', value: value('2') }, write(10_000));
+      time.advance(100);
+      await store.get('live', 'f');
+      expect(store.size).toBeLessThan(41);
+      expect(store.size).toBeGreaterThan(1);
+      for (let i = 0; i < 40; i++) await store.get('live', 'f');
+      expect(store.size).toBe(1);
+    });
+
+    it('purges sessions whose expiry moved, whether extended, shortened or renamed', async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+      for (const [i, key] of keys.entries()) {
+        await store.set(key, { field: 'f', value: value(key) }, write(100 + (i % 50) * 20));
+        if (i % 3 === 0) await store.expire(key, 50 + (i % 7) * 100, 'set');
+        if (i % 5 === 0) await store.expire(key, 400 + (i % 11) * 50, 'extend');
+        if (i % 4 === 0) await store.set(key, { field: 'g', value: value(key) }, write(900));
+        if (i % 9 === 0) await store.rename(key, `${key}-renamed`, { idleMs: 300 });
+        if (i % 13 === 0) await store.delete(key);
+        if (i % 17 === 0) await store.expire(key, 'persistent', 'set');
+      }
+      time.advance(700);
+      for (let i = 0; i < 300; i++) await store.get('none', 'f');
+      const held = store.size;
+      let live = 0;
+      for (const key of keys.flatMap((key) => [key, `${key}-renamed`])) {
+        if ((await store.getAll(key)) !== undefined) live++;
+      }
+      expect(held).toBe(live);
+      expect(live).toBeGreaterThan(0);
+      expect(live).toBeLessThan(300);
+      // Sessions still live above were indexed by an earlier expiry; they must come due again.
+      time.advance(10_000);
+      for (let i = 0; i < 300; i++) await store.get('none', 'f');
+      // Persistent and never given an end by 'set' (which also covers the renamed ones).
+      const persistent = keys.filter((_, i) => i % 17 === 0 && i % 3 !== 0 && i % 13 !== 0);
+      expect(store.size).toBe(persistent.length);
+    });
+
+    it('treats a session that expired but is not purged yet as gone', async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      for (let i = 0; i < 40; i++) {
+        await store.set(`k${i}`, { field: 'f', value: value('1') }, write(100 + i));
+      }
+      time.advance(200);
+      expect(await store.delete('k39')).toBe(false);
+      // Most of them are still held, so the calls below meet them unpurged too.
+      expect(store.size).toBeGreaterThan(20);
+      expect(await store.rename('k38', 'x', { idleMs: 1_000 })).toEqual({ status: 'missing' });
+      expect(await store.expire('k37', 1_000, 'extend')).toBeNull();
+      expect(
+        await store.set('k36', { field: 'g', value: value('2') }, write(1_000, { create: false })),
+      ).toBeNull();
+      expect(await store.getAll('x')).toBeUndefined();
+    });
+
+    it('sweeps every expired session and counts them', async () => {
+      const time = clock();
+      const store = new MemoryStore({ now: time.now });
+      expect(canSweep(store)).toBe(true);
+      for (const key of ['a', 'b', 'c']) {
+        await store.set(key, { field: 'f', value: value('1') }, write(100));
+      }
+      await store.set('d', { field: 'f', value: value('1') }, write(10_000));
+      await store.set('e', { field: 'f', value: value('1'), ttlMs: 'persistent' }, write(100));
+      time.advance(100);
+      expect(await store.sweep()).toBe(3);
+      expect(store.size).toBe(2);
+      expect(await store.sweep()).toBe(0);
+    });
+  });
+
+  describe('data handling', () => {
+    it('treats session keys such as __proto__ and constructor as plain data', async () => {
+      const store = new MemoryStore({ now: clock().now });
+      await store.set('__proto__', { field: 'f', value: value('1') }, write(10_000));
+      await store.set('constructor', { field: '__proto__', value: value('2') }, write(10_000));
+      expect(await store.get('__proto__', 'f')).toEqual(value('1'));
+      expect(await store.get('constructor', '__proto__')).toEqual(value('2'));
+      expect(await store.getAll('toString')).toBeUndefined();
+      expect(store.size).toBe(2);
+      expect(Object.keys(Object.prototype)).toEqual([]);
+    });
+
+    it('copies a Buffer view on write, so later changes to the underlying memory are ignored', async () => {
+      const store = new MemoryStore({ now: clock().now });
+      const backing = Buffer.from('xxoriginalxx');
+      await store.set('k', { field: 'f', value: backing.subarray(2, 10) }, write(10_000));
+      backing.fill(0);
+      expect(await store.get('k', 'f')).toEqual(value('original'));
+    });
+
+    it('drops every session on close and resolves', async () => {
+      const store = new MemoryStore({ now: clock().now });
+      await store.set('k', { field: 'f', value: value('1') }, write(10_000));
+      await expect(store.close()).resolves.toBeUndefined();
+      expect(store.size).toBe(0);
+      expect(await store.getAll('k')).toBeUndefined();
+    });
+  });
+});
