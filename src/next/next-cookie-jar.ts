@@ -10,16 +10,11 @@
 import type { CookieAttributes, OutgoingCookie } from '../core/cookie-options.ts';
 import { ReadOnlySessionError } from '../core/errors.ts';
 
-/** Cookie options in the shape Next's `cookies().set(name, value, options)` takes. */
-export interface NextCookieOptions {
-  httpOnly: boolean;
-  sameSite: 'lax' | 'strict' | 'none';
-  secure: boolean;
-  path: string;
-  domain?: string;
-  maxAge?: number;
-  expires?: Date;
-}
+/**
+ * Cookie options in the shape Next's `cookies().set(name, value, options)` takes, which is the
+ * core's own attribute shape.
+ */
+export type NextCookieOptions = CookieAttributes;
 
 /**
  * The part of Next's cookie store that sessions use. `await cookies()` satisfies it in every
