@@ -3,7 +3,7 @@ import type { VerifiedCookie } from './cookie-seal.ts';
 import { ReadOnlySessionError, SessionCollisionError, StoreError } from './errors.ts';
 import { FieldEncoder, fieldTtl, toStoreTtl } from './field-encoder.ts';
 import { assertValidKey, flashField, isFlashField } from './field-keys.ts';
-import { generateSessionId, hashSessionId } from './session-id.ts';
+import { generateSessionId, hashSessionId, sessionFamily } from './session-id.ts';
 import { SessionSnapshot } from './session-snapshot.ts';
 import type {
   OpenOptions,
@@ -202,7 +202,8 @@ export class Session<
       const { store, idleMs } = this.ctx.config;
       const current = await this.identity;
       if (current) {
-        const next = await newIdentity();
+        // Same family, new secret part: the rename stays within one shard of a sharded store.
+        const next = await newIdentity(sessionFamily(current.id));
         const result = await storeCall('rename', () =>
           store.rename(current.key, next.key, { set: entries, idleMs, write: options.write }),
         );
@@ -406,7 +407,7 @@ export class Session<
   }
 }
 
-async function newIdentity(): Promise<VerifiedCookie> {
-  const id = generateSessionId();
+async function newIdentity(family?: string): Promise<VerifiedCookie> {
+  const id = generateSessionId(family);
   return { id, key: await hashSessionId(id) };
 }

@@ -2,8 +2,11 @@
  * The store contract: the whole of what a session store must do.
  *
  * A store keeps sessions field by field. It never sees a raw session id: every `key` below is
- * the SHA-256 hash of the id (base64url), so a leaked dump yields no usable cookie. Values are
- * opaque bytes; the session handle encodes and decodes them with the field's codec.
+ * `<family>.<hash>`, the SHA-256 of the id (base64url) behind the id's 8-character family, so a
+ * leaked dump yields no usable cookie. The family survives `regenerate()`: both keys of a
+ * {@link SessionStore.rename} share it, so a sharded store can place keys by family (a Redis
+ * Cluster hash tag) and keep renames atomic within one shard. Values are opaque bytes; the
+ * session handle encodes and decodes them with the field's codec.
  *
  * ## Time
  * All durations are milliseconds, relative to the store's own clock (Redis `TIME`, Postgres

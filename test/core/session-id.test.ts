@@ -5,15 +5,38 @@ import {
   generateSessionId,
   hashSessionId,
   isWellFormedSessionId,
+  sessionFamily,
 } from '../../src/core/session-id.ts';
 
 describe('generateSessionId', () => {
-  it('returns 43 base64url characters without padding', () => {
-    expect(generateSessionId()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  it('returns 51 base64url characters without padding', () => {
+    expect(generateSessionId()).toMatch(/^[A-Za-z0-9_-]{51}$/);
   });
 
-  it('encodes 32 random bytes', () => {
-    expect(Buffer.from(generateSessionId(), 'base64url')).toHaveLength(32);
+  it('carries at least 256 random bits after the family', () => {
+    const secretPart = generateSessionId().slice(8);
+    expect(secretPart).toHaveLength(43);
+    expect(Buffer.from(secretPart, 'base64url').length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('keeps a given family and draws a fresh secret part', () => {
+    const first = generateSessionId();
+    const second = generateSessionId(sessionFamily(first));
+    expect(sessionFamily(second)).toBe(sessionFamily(first));
+    expect(second.slice(8)).not.toBe(first.slice(8));
+    expect(isWellFormedSessionId(second)).toBe(true);
+  });
+
+  it('refuses a malformed family', () => {
+    expect(() => generateSessionId('short')).toThrow(TypeError);
+    expect(() => generateSessionId('has/slash')).toThrow(TypeError);
+  });
+
+  it('spreads fresh ids over many families', () => {
+    const families = new Set(
+      Array.from({ length: 1_000 }, () => sessionFamily(generateSessionId())),
+    );
+    expect(families.size).toBe(1_000);
   });
 
   it('does not repeat over many ids', () => {
@@ -28,41 +51,49 @@ describe('isWellFormedSessionId', () => {
   });
 
   it.each([
-    ['one character short', 'a'.repeat(42)],
-    ['one character long', 'a'.repeat(44)],
+    ['one character short', 'a'.repeat(50)],
+    ['one character long', 'a'.repeat(52)],
     ['empty', ''],
-    ['padded', `${'a'.repeat(42)}=`],
-    ['standard base64 +', `${'a'.repeat(42)}+`],
-    ['standard base64 /', `${'a'.repeat(42)}/`],
-    ['surrounded by spaces', ` ${'a'.repeat(43)} `],
-    ['followed by a newline', `${'a'.repeat(43)}\n`],
+    ['padded', `${'a'.repeat(50)}=`],
+    ['standard base64 +', `${'a'.repeat(50)}+`],
+    ['standard base64 /', `${'a'.repeat(50)}/`],
+    ['surrounded by spaces', ` ${'a'.repeat(51)} `],
+    ['followed by a newline', `${'a'.repeat(51)}\n`],
   ])('rejects a string %s', (_name, value) => {
     expect(isWellFormedSessionId(value)).toBe(false);
   });
 
-  it.each([undefined, null, 43, {}, ['a'.repeat(43)]])('rejects the non-string %s', (value) => {
+  it.each([undefined, null, 51, {}, ['a'.repeat(51)]])('rejects the non-string %s', (value) => {
     expect(isWellFormedSessionId(value)).toBe(false);
   });
 });
 
 describe('hashSessionId', () => {
-  it('matches SHA-256 of the UTF-8 id in base64url, computed independently', async () => {
+  it('is the family, a dot, and SHA-256 of the UTF-8 id in base64url, computed independently', async () => {
     const id = generateSessionId();
     const expected = createHash('sha256').update(id, 'utf8').digest('base64url');
-    expect(await hashSessionId(id)).toBe(expected);
+    expect(await hashSessionId(id)).toBe(`${id.slice(0, 8)}.${expected}`);
   });
 
   it('matches a fixed vector', async () => {
-    // SHA-256("abc"), the FIPS 180-2 example, in base64url
-    expect(await hashSessionId('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+    // SHA-256("abc"), the FIPS 180-2 example, in base64url, behind the family (here "abc")
+    expect(await hashSessionId('abc')).toBe('abc.ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
   });
 
-  it('is deterministic, 43 characters long, and differs from the id', async () => {
+  it('is deterministic, 52 characters long, and holds no more of the id than its family', async () => {
     const id = generateSessionId();
     const key = await hashSessionId(id);
     expect(await hashSessionId(id)).toBe(key);
-    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(key).not.toBe(id);
+    expect(key).toMatch(/^[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{43}$/);
+    expect(key).not.toContain(id.slice(8, 16));
+  });
+
+  it('gives a regenerated id the same family but a different key', async () => {
+    const id = generateSessionId();
+    const renamed = generateSessionId(sessionFamily(id));
+    const [a, b] = [await hashSessionId(id), await hashSessionId(renamed)];
+    expect(sessionFamily(a)).toBe(sessionFamily(b));
+    expect(a).not.toBe(b);
   });
 
   it('gives different ids different keys', async () => {

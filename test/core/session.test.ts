@@ -107,13 +107,13 @@ describe('Session', () => {
   it('never adopts a validly sealed id that the store does not know', async () => {
     const { browser, manager, store } = setup();
     const sealer = new CookieSealer({ secret, ttlSeconds: 3600 });
-    const planted = await sealer.seal('A'.repeat(43));
+    const planted = await sealer.seal('A'.repeat(51));
     browser.cookie = planted;
     const session = browser.request();
     expect(await session.exists()).toBe(false);
     await session.set('userId', 'victim');
     expect(browser.cookie).not.toBe(planted);
-    expect((await manager.verify(browser.cookie))?.id).not.toBe('A'.repeat(43));
+    expect((await manager.verify(browser.cookie))?.id).not.toBe('A'.repeat(51));
     const plantedKey = (await manager.verify(planted))?.key ?? '';
     expect(await store.getAll(plantedKey)).toBeUndefined();
   });
@@ -123,7 +123,7 @@ describe('Session', () => {
     await browser.request().set('userId', 'u1');
     const good = browser.cookie ?? '';
     const foreign = await new CookieSealer({ secret: 'x'.repeat(40), ttlSeconds: 60 }).seal(
-      'B'.repeat(43),
+      'B'.repeat(51),
     );
     const tampered = good.slice(0, 20) + (good[20] === 'a' ? 'b' : 'a') + good.slice(21);
     for (const cookie of [tampered, good.slice(0, -5), foreign, 'garbage', '']) {
@@ -189,6 +189,17 @@ describe('Session', () => {
     expect(await session.getAll()).toEqual({ cart: ['kept'], userId: 'u42' });
     expect(await browser.request().getAll()).toEqual({ cart: ['kept'], userId: 'u42' });
     expect(await manager.open(old).getAll()).toEqual({});
+  });
+
+  it('regenerate keeps the family of the id, so both store keys land in one shard', async () => {
+    const { browser, manager } = setup();
+    await browser.request().set('cart', []);
+    const before = await manager.verify(browser.cookie);
+    await browser.request().regenerate();
+    const after = await manager.verify(browser.cookie);
+    expect(after?.id).not.toBe(before?.id);
+    expect(after?.key.split('.')[0]).toBe(before?.key.split('.')[0]);
+    expect(after?.id.slice(8)).not.toBe(before?.id.slice(8));
   });
 
   it('regenerate({ set }) without a session starts one holding those fields', async () => {
