@@ -32,4 +32,11 @@ if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
 fi
 wait_for PostgreSQL "pg_isready -h 127.0.0.1 -p 5432"
+# The Redis Cluster tests start their own redis-server processes on loopback ports.
+for binary in redis-server redis-cli; do
+  if ! command -v "$binary" >/dev/null; then
+    echo "error: $binary is missing; the Redis Cluster tests start their own servers (Debian: apt-get install redis-server)" >&2
+    exit 1
+  fi
+done
 echo "Redis and PostgreSQL are up"

@@ -334,7 +334,9 @@ export class Session<
     // and never toward a deadline that no touch can move.
     const target = Math.min(idleMs, stored.maxTtlMs ?? Number.POSITIVE_INFINITY);
     if (stored.ttlMs !== null && stored.ttlMs < target - touchAfterMs) {
-      const touched = await storeCall('touch', () => store.expire(identity.key, idleMs, 'extend'));
+      // A failed touch costs only the extension, not the read the caller asked for; the next
+      // read or write extends the session again.
+      const touched = await store.expire(identity.key, idleMs, 'extend').catch(() => null);
       if (touched) snapshot.applyTtl(touched);
     }
     return snapshot;

@@ -106,7 +106,7 @@ export type RenameResult =
  *   the hard deadline to it, so later activity cannot extend the session past it. A TTL of zero
  *   or less deletes the session. `'persistent'` clears the expiry but keeps any deadline.
  * - `'extend'` only ever lengthens the expiry, within the deadline: it is how reads keep an
- *   active session alive.
+ *   active session alive. `'persistent'` clears the expiry here too (still within the deadline).
  */
 export type ExpireMode = 'set' | 'extend';
 

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { SessionStore, StoredSession, WriteOptions } from '../../src/core/store-contract.ts';
 
@@ -38,9 +38,20 @@ export function hex(value: Uint8Array | undefined): string | undefined {
   return value && Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
 }
 
-/** Keys are base64url SHA-256 hashes in production, so the suite uses the same shape. */
-export function newKey(): string {
-  return createHash('sha256').update(randomUUID()).digest('base64url');
+/** Keys have the production shape, `<family>.<base64url SHA-256>`. */
+export function newKey(sibling?: string): string {
+  // Keys look like the core's: `<family>.<hash>`. A sibling shares the family, as both keys of
+  // a rename do, so sharded stores (Redis Cluster) can place them in one shard.
+  const family = sibling?.split('.')[0] ?? randomBytes(6).toString('base64url');
+  return `${family}.${createHash('sha256').update(randomUUID()).digest('base64url')}`;
+}
+
+/** Fresh keys of one family, for operations that span keys (rename). */
+export function siblingKeys(count: 2): [string, string];
+export function siblingKeys(count: 3): [string, string, string];
+export function siblingKeys(count: number): string[] {
+  const first = newKey();
+  return [first, ...Array.from({ length: count - 1 }, () => newKey(first))];
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SessionStore } from '../../src/core/store-contract.ts';
-import { hex, IDLE, names, newKey, opts, utf8 } from './conformance-helpers.ts';
+import { hex, IDLE, names, newKey, opts, siblingKeys, utf8 } from './conformance-helpers.ts';
 
 /** Registers the concurrency cases against the store `store()` returns. */
 export function describeConcurrency(store: () => SessionStore): void {
@@ -47,7 +47,7 @@ export function describeConcurrency(store: () => SessionStore): void {
     });
 
     it('renames one source to exactly one of two concurrent targets', async () => {
-      const [from, first, second] = [newKey(), newKey(), newKey()];
+      const [from, first, second] = siblingKeys(3);
       await store().set(from, { field: 'a', value: utf8('1') }, opts());
       const results = await Promise.all([
         store().rename(from, first, { idleMs: IDLE }),
@@ -62,7 +62,7 @@ export function describeConcurrency(store: () => SessionStore): void {
     });
 
     it('renames exactly one of two concurrent sources onto one target, never merging', async () => {
-      const [one, two, to] = [newKey(), newKey(), newKey()];
+      const [one, two, to] = siblingKeys(3);
       await store().set(one, { field: 'one', value: utf8('1') }, opts());
       await store().set(two, { field: 'two', value: utf8('2') }, opts());
       const results = await Promise.all([

@@ -7,13 +7,13 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SessionStore } from '../../src/core/store-contract.ts';
-import { expectTtl, hex, IDLE, names, newKey, opts, utf8 } from './conformance-helpers.ts';
+import { expectTtl, hex, IDLE, names, opts, siblingKeys, utf8 } from './conformance-helpers.ts';
 
 /** Registers the rename cases against the store `store()` returns. */
 export function describeRename(store: () => SessionStore): void {
   describe('rename', () => {
     it('moves fields, field ttls and creation time, and the old key is dead at once', async () => {
-      const [from, to] = [newKey(), newKey()];
+      const [from, to] = siblingKeys(2);
       await store().setMany(
         from,
         [
@@ -37,7 +37,7 @@ export function describeRename(store: () => SessionStore): void {
     });
 
     it('writes the fields given in set as part of the move', async () => {
-      const [from, to] = [newKey(), newKey()];
+      const [from, to] = siblingKeys(2);
       await store().setMany(
         from,
         [
@@ -62,7 +62,7 @@ export function describeRename(store: () => SessionStore): void {
     });
 
     it('extends the renamed session by the idle timeout but keeps its deadline', async () => {
-      const [from, to, capped, cappedTo] = [newKey(), newKey(), newKey(), newKey()];
+      const [from, to, capped, cappedTo] = [...siblingKeys(2), ...siblingKeys(2)];
       await store().set(from, { field: 'a', value: utf8('1') }, opts({ idleMs: 5_000 }));
       const renamed = await store().rename(from, to, { idleMs: IDLE });
       expectTtl(renamed.status === 'renamed' ? renamed.ttlMs : undefined, IDLE);
@@ -70,7 +70,7 @@ export function describeRename(store: () => SessionStore): void {
       const moved = await store().rename(capped, cappedTo, { idleMs: IDLE });
       expectTtl(moved.status === 'renamed' ? moved.ttlMs : undefined, 5_000);
       expectTtl((await store().getAll(cappedTo))?.maxTtlMs, 5_000);
-      const [lowered, loweredTo] = [newKey(), newKey()];
+      const [lowered, loweredTo] = siblingKeys(2);
       await store().set(lowered, { field: 'a', value: utf8('1') }, opts());
       await store().expire(lowered, 5_000, 'set');
       const carried = await store().rename(lowered, loweredTo, { idleMs: IDLE });
@@ -79,7 +79,7 @@ export function describeRename(store: () => SessionStore): void {
     });
 
     it('changes nothing on either side when the target holds a live session', async () => {
-      const [from, to] = [newKey(), newKey()];
+      const [from, to] = siblingKeys(2);
       await store().set(from, { field: 'a', value: utf8('1') }, opts());
       await store().set(to, { field: 'b', value: utf8('2') }, opts());
       const [fromBefore, toBefore] = [await store().getAll(from), await store().getAll(to)];
@@ -96,7 +96,7 @@ export function describeRename(store: () => SessionStore): void {
     });
 
     it('reports missing, and writes nothing, when the source is missing', async () => {
-      const [from, to] = [newKey(), newKey()];
+      const [from, to] = siblingKeys(2);
       const set = [{ field: 'x', value: utf8('1') }];
       expect(await store().rename(from, to, { idleMs: IDLE, set })).toEqual({
         status: 'missing',

@@ -16,6 +16,7 @@ import {
   newKey,
   opts,
   SHORT,
+  siblingKeys,
   sleep,
   utf8,
   WAIT,
@@ -134,7 +135,9 @@ export function describeExpiryInRealTime(store: () => SessionStore): void {
           (key) => store().rename(key, renameTarget, { idleMs: IDLE }),
         ],
       };
-      const keys = new Map(Object.keys(operations).map((operation) => [operation, newKey()]));
+      const keys = new Map(
+        Object.keys(operations).map((operation) => [operation, newKey(renameTarget)]),
+      );
       for (const key of keys.values()) {
         await store().set(key, { field: 'a', value: utf8('1') }, opts({ idleMs: SHORT }));
       }
@@ -197,7 +200,7 @@ export function describeExpiryInRealTime(store: () => SessionStore): void {
     });
 
     it.concurrent('renames onto an expired session, replacing it', async ({ expect }) => {
-      const [from, to] = [newKey(), newKey()];
+      const [from, to] = siblingKeys(2);
       await store().set(from, { field: 'a', value: utf8('1') }, opts());
       await store().set(to, { field: 'stale', value: utf8('2') }, opts({ idleMs: SHORT }));
       await sleep(WAIT);
@@ -206,7 +209,7 @@ export function describeExpiryInRealTime(store: () => SessionStore): void {
     });
 
     it.concurrent('carries the absolute deadline through a rename', async ({ expect }) => {
-      const [from, to] = [newKey(), newKey()];
+      const [from, to] = siblingKeys(2);
       await store().set(from, { field: 'a', value: utf8('1') }, opts({ absoluteMs: SHORT }));
       const result = await store().rename(from, to, { idleMs: IDLE });
       expectTtl(result.status === 'renamed' ? result.ttlMs : undefined, SHORT);

@@ -306,6 +306,14 @@ describe('Session', () => {
     expect((await store.getAll(key))?.ttlMs).toBeGreaterThan(900);
   });
 
+  it('still answers a read when extending the idle timeout fails', async () => {
+    const { browser, store } = setup({ idleTimeout: 1, touchAfter: 0.1 });
+    await browser.request().set('cart', ['kept']);
+    await sleep(300);
+    store.expire = () => Promise.reject(new Error('hot tier down'));
+    expect(await browser.request().get('cart')).toEqual(['kept']);
+  });
+
   it('is read-only when opened for a Server Component', async () => {
     const { browser } = setup();
     const writer = browser.request();

@@ -1,0 +1,51 @@
+/**
+ * How the layered store names what it keeps in each tier beside the session's own fields.
+ *
+ * Both tiers hold the session's fields under their own names, so cold data stays readable by the
+ * cold store alone. The layered store's bookkeeping lives in the same sessions, under names that
+ * begin with a single `~`. A field of the session's own whose name begins with `~` is stored with
+ * one more `~` in front, so no field name, however odd, can pass for bookkeeping.
+ *
+ * @packageDocumentation
+ */
+
+const MARK = '~';
+
+/** Hot: present while the hot entry holds the complete session (see `hot-entry.ts`). */
+export const COMPLETE_FIELD = '~complete';
+/** Hot: the cold session's remaining TTL as of the last operation that changed it. */
+export const TIMING_FIELD = '~timing';
+/** Hot: a random token that every hot write replaces, so a warm can tell that it raced one. */
+export const VERSION_FIELD = '~version';
+/** Cold: keeps a session alive in cold that a `'hot'` write created, since cold decides existence. */
+export const ANCHOR_FIELD = '~anchor';
+/** Cold: `~cold:<name>` marks field `<name>` as cold-only; it is written with the field. */
+const COLD_ONLY_PREFIX = '~cold:';
+
+/** The name a session field is stored under, in either tier. */
+export function storedName(field: string): string {
+  return field.startsWith(MARK) ? MARK + field : field;
+}
+
+/** What a stored name holds: one of the session's fields, or the layered store's bookkeeping. */
+export type StoredName =
+  | { readonly kind: 'field'; readonly field: string }
+  | { readonly kind: 'meta'; readonly name: string };
+
+export function parseStoredName(name: string): StoredName {
+  if (!name.startsWith(MARK)) return { kind: 'field', field: name };
+  if (name.startsWith(MARK + MARK)) return { kind: 'field', field: name.slice(1) };
+  return { kind: 'meta', name };
+}
+
+/** The cold marker that keeps `field` out of hot. */
+export function coldOnlyMarker(field: string): string {
+  return COLD_ONLY_PREFIX + field;
+}
+
+/** The field a cold-only marker names, or `undefined` for other bookkeeping. */
+export function coldOnlyField(metaName: string): string | undefined {
+  return metaName.startsWith(COLD_ONLY_PREFIX)
+    ? metaName.slice(COLD_ONLY_PREFIX.length)
+    : undefined;
+}

@@ -1,0 +1,298 @@
+/**
+ * What a session looks like in the hot tier, and how to read it back.
+ *
+ * A hot entry is a session in the hot store under the same key. Its fields carry a one-byte tag
+ * saying what each value is: a copy of the cold value, a pointer to a cold-only field, or a
+ * `'hot'` field that exists nowhere else. Three bookkeeping fields sit beside them:
+ *
+ * - `~complete` is written only by warming, in one step with every copy. While it lives, the
+ *   entry holds the whole session, so a read may be answered from hot alone. Its TTL is the cap
+ *   warming put on copies (the hot TTL, or the cold session's remaining life if shorter); copies
+ *   with less life than that expire with their cold originals. It is never refreshed, so no
+ *   capped copy can expire while it lives. `'hot'` writes never create it: hot holding some
+ *   fields says nothing about the others.
+ * - `~timing` carries the cold session's remaining TTL as of the last operation that changed it.
+ * - `~version` is replaced by every hot write, so a warm can tell that a write raced it.
+ *
+ * Durations in hot are measured on the hot store's clock only: each value that reports a cold
+ * TTL also records the hot TTL it was written with, and the time since then is that TTL minus
+ * what the hot store says remains. No two clocks are ever compared.
+ *
+ * @packageDocumentation
+ */
+
+import type {
+  FieldTtl,
+  FieldWrite,
+  StoredField,
+  StoredSession,
+} from '../../core/store-contract.ts';
+import {
+  COMPLETE_FIELD,
+  parseStoredName,
+  storedName,
+  TIMING_FIELD,
+  VERSION_FIELD,
+} from './field-names.ts';
+
+/** The first byte of a session field's value in hot. */
+const Tag = {
+  /** A copy of the cold value, living as long as its session. */
+  copy: 1,
+  /** A copy of a cold value with its own TTL; a header records that TTL and the hot TTL. */
+  timedCopy: 2,
+  /** The field is cold-only: the value is read from cold. */
+  pointer: 3,
+  /** Written with `'hot'`: this is the only copy. */
+  hotOnly: 4,
+} as const;
+
+const F64 = 8;
+const TIMED_HEADER = 1 + 2 * F64;
+
+/** A session field as hot holds it. */
+export type HotField =
+  | { readonly kind: 'copy' | 'hot'; readonly value: Uint8Array; readonly ttlMs: number | null }
+  | { readonly kind: 'pointer' }
+  | { readonly kind: 'unknown' };
+
+/** A decoded hot entry. */
+export interface HotView {
+  /** Known while the entry holds the complete session: the cold session's creation and deadline. */
+  readonly complete: { readonly createdAt: number; readonly maxTtlMs: number | null } | undefined;
+  /** The cold session's remaining TTL, `null` when persistent, `undefined` when unknown. */
+  readonly ttlMs: number | null | undefined;
+  readonly version: string | undefined;
+  readonly fields: ReadonlyMap<string, HotField>;
+}
+
+/** Decodes one hot value of a session field, as `get` returns it. */
+export function decodeHotValue(bytes: Uint8Array, hotTtlLeft: number | null = null): HotField {
+  switch (bytes[0]) {
+    case Tag.copy:
+      return { kind: 'copy', value: bytes.slice(1), ttlMs: null };
+    case Tag.timedCopy: {
+      if (bytes.byteLength < TIMED_HEADER) return { kind: 'unknown' };
+      const [trueTtl = Number.NaN, hotTtl = Number.NaN] = readNumbers(bytes, 1, 2);
+      const ttlMs = trueTtl - elapsed(hotTtl, hotTtlLeft);
+      return { kind: 'copy', value: bytes.slice(TIMED_HEADER), ttlMs };
+    }
+    case Tag.pointer:
+      return { kind: 'pointer' };
+    case Tag.hotOnly:
+      return { kind: 'hot', value: bytes.slice(1), ttlMs: hotTtlLeft };
+    default:
+      return { kind: 'unknown' };
+  }
+}
+
+/** Decodes what the hot store's `getAll` returned. */
+export function readHotEntry(stored: StoredSession | undefined): HotView | undefined {
+  if (stored === undefined) return undefined;
+  let complete: HotView['complete'];
+  let ttlMs: HotView['ttlMs'];
+  let version: string | undefined;
+  const fields = new Map<string, HotField>();
+  for (const [name, { value, ttlMs: left }] of stored.fields) {
+    const parsed = parseStoredName(name);
+    if (parsed.kind === 'field') {
+      fields.set(parsed.field, decodeHotValue(value, left));
+    } else if (name === COMPLETE_FIELD && value.byteLength === 3 * F64) {
+      const [createdAt = Number.NaN, maxTtl = Number.NaN, hotTtl = Number.NaN] = readNumbers(
+        value,
+        0,
+        3,
+      );
+      complete = { createdAt, maxTtlMs: fromNumber(maxTtl, elapsed(hotTtl, left)) };
+    } else if (name === TIMING_FIELD && value.byteLength === 2 * F64) {
+      const [ttl = Number.NaN, hotTtl = Number.NaN] = readNumbers(value, 0, 2);
+      ttlMs = fromNumber(ttl, elapsed(hotTtl, left));
+    } else if (name === VERSION_FIELD) {
+      version = versionToken(value);
+    }
+  }
+  return { complete, ttlMs, version, fields };
+}
+
+/**
+ * What a read can take from a hot entry:
+ * - `hit`: the entry is complete, its timing known and no field points to cold, so hot answers;
+ * - `partial`: the same, except that some fields are cold-only, so cold must supply them;
+ * - `miss`: hot cannot say what the session holds, so it must be warmed from cold.
+ */
+export type HotLookup =
+  | { readonly kind: 'hit'; readonly session: StoredSession }
+  | { readonly kind: 'partial' | 'miss' };
+
+export function lookUp(view: HotView | undefined): HotLookup {
+  if (view?.complete === undefined || view.ttlMs === undefined) return { kind: 'miss' };
+  const fields = new Map<string, StoredField>();
+  let partial = false;
+  for (const [name, field] of view.fields) {
+    if (field.kind === 'unknown') return { kind: 'miss' };
+    if (field.kind === 'pointer') partial = true;
+    else fields.set(name, { value: field.value, ttlMs: field.ttlMs });
+  }
+  if (partial) return { kind: 'partial' };
+  return { kind: 'hit', session: { ...view.complete, ttlMs: view.ttlMs, fields } };
+}
+
+/** Whether the entry holds the complete session and knows the cold session's remaining TTL. */
+export function isComplete(
+  view: HotView | undefined,
+): view is HotView & { complete: NonNullable<HotView['complete']>; ttlMs: number | null } {
+  return view?.complete !== undefined && view.ttlMs !== undefined;
+}
+
+/** The `'hot'` fields of an entry, which exist nowhere else. */
+export function hotOnlyFields(view: HotView | undefined): Map<string, StoredField> {
+  const fields = new Map<string, StoredField>();
+  for (const [name, field] of view?.fields ?? []) {
+    if (field.kind === 'hot') fields.set(name, { value: field.value, ttlMs: field.ttlMs });
+  }
+  return fields;
+}
+
+/** Fields that stand for cold data (copies, pointers, unreadable values): warming replaces them. */
+export function cachedFields(view: HotView | undefined): string[] {
+  return [...(view?.fields ?? [])].flatMap(([name, field]) => (field.kind === 'hot' ? [] : [name]));
+}
+
+/**
+ * The hot copy of a cold field. `fieldTtl` is the field's own TTL as cold holds it, and
+ * `sessionTtl` the cold session's remaining TTL: the copy lives no longer than either, nor than
+ * the hot TTL. A TTL of zero or less mirrors a write that removes the field.
+ */
+export function copyEntry(
+  field: string,
+  value: Uint8Array,
+  fieldTtl: FieldTtl | null | undefined,
+  sessionTtl: number | null,
+  hotTtl: number,
+): FieldWrite {
+  const name = storedName(field);
+  if (typeof fieldTtl !== 'number') {
+    return { field: name, value: tagged(Tag.copy, value), ttlMs: hotLife(hotTtl, sessionTtl) };
+  }
+  if (fieldTtl <= 0) return { field: name, value: Uint8Array.of(Tag.copy), ttlMs: fieldTtl };
+  const trueTtl = sessionTtl === null ? fieldTtl : Math.min(fieldTtl, sessionTtl);
+  const life = hotLife(hotTtl, trueTtl);
+  const bytes = new Uint8Array(TIMED_HEADER + value.byteLength);
+  bytes[0] = Tag.timedCopy;
+  writeNumbers(bytes, 1, [trueTtl, life]);
+  bytes.set(value, TIMED_HEADER);
+  return { field: name, value: bytes, ttlMs: life };
+}
+
+/** Marks a cold-only field in hot, for as long as a copy of it would have lived. */
+export function pointerEntry(
+  field: string,
+  fieldTtl: FieldTtl | null | undefined,
+  sessionTtl: number | null,
+  hotTtl: number,
+): FieldWrite {
+  const ttlMs =
+    typeof fieldTtl === 'number'
+      ? fieldTtl <= 0
+        ? fieldTtl
+        : hotLife(hotTtl, sessionTtl === null ? fieldTtl : Math.min(fieldTtl, sessionTtl))
+      : hotLife(hotTtl, sessionTtl);
+  return { field: storedName(field), value: Uint8Array.of(Tag.pointer), ttlMs };
+}
+
+/**
+ * A `'hot'` field. It lives at most `cap` (the hot TTL, or the cold session's remaining life if
+ * shorter); without a TTL of its own it lives as long as the hot entry stays in use.
+ */
+export function hotOnlyEntry(entry: FieldWrite, cap: number): FieldWrite {
+  const { ttlMs } = entry;
+  return {
+    field: storedName(entry.field),
+    value: tagged(Tag.hotOnly, entry.value),
+    ttlMs: typeof ttlMs === 'number' ? Math.min(ttlMs, cap) : undefined,
+  };
+}
+
+/** The cold session's remaining TTL, recorded for reads that hot answers. */
+export function timingEntry(sessionTtl: number | null, hotTtl: number): FieldWrite {
+  const life = hotLife(hotTtl, sessionTtl);
+  const value = new Uint8Array(2 * F64);
+  writeNumbers(value, 0, [sessionTtl ?? Number.NaN, life]);
+  return { field: TIMING_FIELD, value, ttlMs: life };
+}
+
+/** A fresh `~version` and the token it holds. */
+export function versionEntry(): { entry: FieldWrite; token: string } {
+  const value = crypto.getRandomValues(new Uint8Array(16));
+  return { entry: { field: VERSION_FIELD, value }, token: versionToken(value) };
+}
+
+/** A `~version` value as a comparable string. Web APIs only, so any runtime can load this. */
+export function versionToken(value: Uint8Array): string {
+  return Array.from(value, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Everything warming writes for a cold session: `~complete`, `~timing`, a copy of each field
+ * and a pointer for each cold-only one, leaving `'hot'` fields (`hotFields`) as they are.
+ * `undefined` when the session has too little life left to be worth caching.
+ */
+export function warmEntries(
+  cold: StoredSession,
+  coldOnly: ReadonlySet<string>,
+  hotFields: ReadonlyMap<string, unknown>,
+  hotTtl: number,
+): FieldWrite[] | undefined {
+  const life = hotLife(hotTtl, cold.ttlMs);
+  if (cold.ttlMs !== null && cold.ttlMs < 1) return undefined;
+  const complete = new Uint8Array(3 * F64);
+  writeNumbers(complete, 0, [cold.createdAt, cold.maxTtlMs ?? Number.NaN, life]);
+  const entries: FieldWrite[] = [
+    { field: COMPLETE_FIELD, value: complete, ttlMs: life },
+    timingEntry(cold.ttlMs, hotTtl),
+  ];
+  for (const [name, { value, ttlMs }] of cold.fields) {
+    // A 'hot' field of the same name is the newer value, and reads report it; keep it.
+    if (hotFields.has(name)) continue;
+    entries.push(
+      coldOnly.has(name)
+        ? pointerEntry(name, ttlMs, cold.ttlMs, hotTtl)
+        : copyEntry(name, value, ttlMs, cold.ttlMs, hotTtl),
+    );
+  }
+  return entries;
+}
+
+/**
+ * How long hot keeps something that cold keeps `coldTtl` more (`null`: no limit): the hot TTL
+ * at most, in whole milliseconds, and at least one so a write is never an accidental delete.
+ */
+export function hotLife(hotTtl: number, coldTtl: number | null): number {
+  return Math.max(1, Math.floor(coldTtl === null ? hotTtl : Math.min(hotTtl, coldTtl)));
+}
+
+/** Time since a hot value was written with `hotTtl`, given what its TTL has left. */
+function elapsed(hotTtl: number, left: number | null): number {
+  return left === null || !Number.isFinite(hotTtl) ? 0 : Math.max(0, hotTtl - left);
+}
+
+function fromNumber(stored: number, since: number): number | null {
+  return Number.isNaN(stored) ? null : stored - since;
+}
+
+function tagged(tag: number, value: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(1 + value.byteLength);
+  bytes[0] = tag;
+  bytes.set(value, 1);
+  return bytes;
+}
+
+function writeNumbers(bytes: Uint8Array, offset: number, numbers: readonly number[]): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const [i, n] of numbers.entries()) view.setFloat64(offset + i * F64, n, true);
+}
+
+function readNumbers(bytes: Uint8Array, offset: number, count: number): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: count }, (_, i) => view.getFloat64(offset + i * F64, true));
+}

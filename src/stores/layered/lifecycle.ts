@@ -1,0 +1,225 @@
+/**
+ * Operations that remove or move data: `take`, `remove`, `delete`, `rename` and `expire`.
+ *
+ * Cold is the source of truth, so cold goes first. If cold fails, hot has not been touched and
+ * nothing changed. If hot then fails, its entry is invalidated (deleted); if that fails too, the
+ * entry is reported as `hot-stale`. Either way the result is cold's.
+ *
+ * `'hot'` fields are the exception: they live nowhere else, so `take` and `remove` act on them
+ * in hot, once a complete entry (or a warm) has confirmed that cold still holds the session.
+ *
+ * @packageDocumentation
+ */
+
+import type {
+  ExpireMode,
+  FieldTtl,
+  RenameOptions,
+  RenameResult,
+  SessionTtl,
+} from '../../core/store-contract.ts';
+import { coldEntry, coldOnlyEntries } from './cold-entry.ts';
+import { COMPLETE_FIELD, storedName } from './field-names.ts';
+import {
+  copyEntry,
+  decodeHotValue,
+  type HotField,
+  pointerEntry,
+  timingEntry,
+  versionEntry,
+} from './hot-entry.ts';
+import type { LayeredOperation } from './layered-events.ts';
+import { readSession } from './reads.ts';
+import { FAILED, type Tiers } from './tiers.ts';
+
+/** Where hot says a field lives, or `FAILED`. `absent` is certain only in a complete entry. */
+type Located = 'absent' | 'hot' | 'elsewhere' | typeof FAILED;
+
+/**
+ * `take`: exactly once across tiers. A `'hot'` field is taken from hot, anything else from
+ * cold; each store's own `take` is atomic, and a value only ever lives in one of them.
+ */
+export async function take(
+  tiers: Tiers,
+  key: string,
+  field: string,
+): Promise<Uint8Array | undefined> {
+  const operation = 'take';
+  const taken = await takeHotOnly(tiers, operation, key, field);
+  if (taken !== undefined) return taken.value;
+  const value = await tiers.cold.call(operation, (cold) => cold.take(key, storedName(field)));
+  if (value !== undefined) await dropFromHot(tiers, operation, key, field);
+  return value;
+}
+
+/** `remove`: a `'hot'` field from hot; anything else from cold, then from hot. */
+export async function remove(tiers: Tiers, key: string, field: string): Promise<boolean> {
+  const operation = 'remove';
+  const taken = await takeHotOnly(tiers, operation, key, field);
+  if (taken !== undefined) return taken.value !== undefined;
+  const removed = await tiers.cold.call(operation, (cold) => cold.remove(key, storedName(field)));
+  if (removed) await dropFromHot(tiers, operation, key, field);
+  return removed;
+}
+
+/** `delete`: cold, then hot. */
+export async function deleteSession(tiers: Tiers, key: string): Promise<boolean> {
+  const deleted = await tiers.cold.call('delete', (cold) => cold.delete(key));
+  await tiers.hot.invalidate('delete', key);
+  return deleted;
+}
+
+/**
+ * `rename`: cold decides (`missing`, `collision` or `renamed`); then hot's entry, `'hot'` fields
+ * included, follows it to the new key. `set` fields must land atomically with the move, which
+ * only cold can promise, so with `'hot'` they are written through.
+ */
+export async function rename(
+  tiers: Tiers,
+  from: string,
+  to: string,
+  options: RenameOptions,
+): Promise<RenameResult> {
+  const operation = 'rename';
+  const coldOnly = options.write === 'cold';
+  const set = options.set ?? [];
+  const coldSet = coldOnly ? set.flatMap(coldOnlyEntries) : set.map(coldEntry);
+  const result = await tiers.cold.call(operation, (cold) =>
+    cold.rename(from, to, { ...options, set: coldSet }),
+  );
+  if (result.status !== 'renamed') return result;
+  const { hot } = tiers;
+  const { ttlMs } = result;
+  const hotSet = [
+    ...set.map((e) =>
+      coldOnly
+        ? pointerEntry(e.field, e.ttlMs, ttlMs, hot.ttlMs)
+        : copyEntry(e.field, e.value, e.ttlMs, ttlMs, hot.ttlMs),
+    ),
+    timingEntry(ttlMs, hot.ttlMs),
+    versionEntry().entry,
+  ];
+  const moved = await moveHotEntry(tiers, from, to, {
+    set: hotSet,
+    idleMs: hot.options(false, ttlMs).idleMs,
+  });
+  if (!moved) {
+    await hot.invalidate(operation, from);
+    await hot.invalidate(operation, to);
+  }
+  return result;
+}
+
+/** Moves the hot entry after cold renamed the session. Resolves whether hot kept up. */
+async function moveHotEntry(
+  tiers: Tiers,
+  from: string,
+  to: string,
+  options: RenameOptions,
+): Promise<boolean> {
+  const { hot } = tiers;
+  if (!(await hot.ready('rename', to))) return false;
+  const moved = await hot.attempt('rename', from, async (store) => {
+    let outcome = await store.rename(from, to, options);
+    // Cold had no live session at `to`, so whatever hot holds there is left over.
+    if (outcome.status === 'collision') {
+      await store.delete(to);
+      outcome = await store.rename(from, to, options);
+    }
+    if (outcome.status !== 'renamed') await Promise.all([store.delete(from), store.delete(to)]);
+  });
+  return moved !== FAILED;
+}
+
+/**
+ * `expire`: cold decides. `'extend'` updates the TTL hot reports; `'set'` may end the session
+ * sooner than hot's copies would, so the entry stops being complete and the next read warms it
+ * afresh; a `'set'` that deleted the session deletes the entry.
+ */
+export async function expire(
+  tiers: Tiers,
+  key: string,
+  ttlMs: FieldTtl,
+  mode: ExpireMode,
+): Promise<SessionTtl | null> {
+  const operation = 'expire';
+  const result = await tiers.cold.call(operation, (cold) => cold.expire(key, ttlMs, mode));
+  if (result === null) return null;
+  const { hot } = tiers;
+  if (mode === 'set' && typeof ttlMs === 'number' && ttlMs <= 0) {
+    await hot.invalidate(operation, key);
+    return result;
+  }
+  const updated = await hot.attempt(operation, key, async (store) => {
+    if (mode === 'extend') {
+      await store.set(key, timingEntry(result.ttlMs, hot.ttlMs), hot.options(false, result.ttlMs));
+    } else {
+      await store.remove(key, COMPLETE_FIELD);
+    }
+  });
+  if (updated === FAILED) await hot.invalidate(operation, key);
+  return result;
+}
+
+/**
+ * Takes a `'hot'` field from hot. Resolves `{ value }` when the field was `'hot'` (`value` is
+ * `undefined` if the session or the field turned out to be gone), or `undefined` when the
+ * caller must go to cold.
+ */
+async function takeHotOnly(
+  tiers: Tiers,
+  operation: LayeredOperation,
+  key: string,
+  field: string,
+): Promise<{ value: Uint8Array | undefined } | undefined> {
+  const where = await locate(tiers, operation, key, field);
+  if (where === 'absent') return { value: undefined };
+  if (where !== 'hot') return undefined;
+  const name = storedName(field);
+  const taken = await tiers.hot.attempt(operation, key, (hot) => hot.take(key, name));
+  if (taken === FAILED) return undefined;
+  if (taken === undefined) return { value: undefined };
+  const stored: HotField = decodeHotValue(taken);
+  // Replaced by a copy since it was located: the value is cold's, so cold takes it.
+  return stored.kind === 'hot' ? { value: stored.value } : undefined;
+}
+
+/** Where a field lives, by hot's account; a `'hot'` field only counts if cold has its session. */
+async function locate(
+  tiers: Tiers,
+  operation: LayeredOperation,
+  key: string,
+  field: string,
+): Promise<Located> {
+  const found = await tiers.hot.attempt(operation, key, (hot) =>
+    Promise.all([hot.get(key, storedName(field)), hot.get(key, COMPLETE_FIELD)]),
+  );
+  if (found === FAILED) return FAILED;
+  const [bytes, complete] = found;
+  const kind = bytes === undefined ? undefined : decodeHotValue(bytes).kind;
+  if (kind === 'hot') {
+    if (complete !== undefined) return 'hot';
+    // Hot cannot vouch for the session: let a read (and its warm) confirm it in cold.
+    return (await readSession(tiers, operation, key)) === undefined ? 'absent' : 'hot';
+  }
+  return complete !== undefined && kind === undefined ? 'absent' : 'elsewhere';
+}
+
+/**
+ * Drops a field that cold no longer holds from hot. `~version` is replaced first, so a warm that
+ * read cold before the change cannot go on to write the field back unnoticed.
+ */
+async function dropFromHot(
+  tiers: Tiers,
+  operation: LayeredOperation,
+  key: string,
+  field: string,
+): Promise<void> {
+  const { hot } = tiers;
+  const dropped = await hot.attempt(operation, key, async (store) => {
+    // Bookkeeping only: an idle timeout of nothing leaves the entry's expiry where it was.
+    await store.set(key, versionEntry().entry, hot.options(false, 0));
+    await store.remove(key, storedName(field));
+  });
+  if (dropped === FAILED) await hot.invalidate(operation, key);
+}

@@ -1,0 +1,133 @@
+/**
+ * Writes that go to cold: `'through'` (cold, then hot) and `'cold'` (cold only, never cached).
+ * Cold is written first because it is the source of truth: if it fails, nothing changed anywhere
+ * and the caller gets a {@link StoreError}; if hot then fails, the hot entry is deleted so it
+ * cannot serve the old value, and if even that fails it is reported as `hot-stale`.
+ *
+ * @packageDocumentation
+ */
+
+import type {
+  FieldWrite,
+  InsertResult,
+  SessionStore,
+  SessionTtl,
+  WriteOptions,
+} from '../../core/store-contract.ts';
+import { coldEntry, coldOnlyEntries, coldOnlyMarkerEntry } from './cold-entry.ts';
+import { copyEntry, pointerEntry, timingEntry, versionEntry } from './hot-entry.ts';
+import type { LayeredOperation } from './layered-events.ts';
+import { FAILED, type Tiers } from './tiers.ts';
+
+/** `'through'`: cold, then a copy in hot if hot has an entry for the session. */
+export async function writeThrough(
+  tiers: Tiers,
+  operation: LayeredOperation,
+  key: string,
+  entries: readonly FieldWrite[],
+  options: WriteOptions,
+): Promise<SessionTtl | null> {
+  const result = await tiers.cold.call(operation, (cold) =>
+    upsert(cold, key, entries.map(coldEntry), options),
+  );
+  if (result !== null) {
+    const { ttlMs } = result;
+    const copies = entries.map((e) => copyEntry(e.field, e.value, e.ttlMs, ttlMs, tiers.hot.ttlMs));
+    await refreshHot(tiers, operation, key, copies, ttlMs);
+  }
+  return result;
+}
+
+/** `'cold'`: each field with its cold-only marker, in one step; hot gets pointers only. */
+export async function writeCold(
+  tiers: Tiers,
+  operation: LayeredOperation,
+  key: string,
+  entries: readonly FieldWrite[],
+  options: WriteOptions,
+): Promise<SessionTtl | null> {
+  const result = await tiers.cold.call(operation, (cold) =>
+    cold.setMany(key, entries.flatMap(coldOnlyEntries), options),
+  );
+  if (result !== null) {
+    const { ttlMs } = result;
+    const pointers = entries.map((e) => pointerEntry(e.field, e.ttlMs, ttlMs, tiers.hot.ttlMs));
+    await refreshHot(tiers, operation, key, pointers, ttlMs);
+  }
+  return result;
+}
+
+/** `setIfAbsent` with `'through'`: cold decides, and only a written field is copied to hot. */
+export async function insertThrough(
+  tiers: Tiers,
+  key: string,
+  entry: FieldWrite,
+  options: WriteOptions,
+): Promise<InsertResult | null> {
+  const result = await tiers.cold.call('setIfAbsent', (cold) =>
+    cold.setIfAbsent(key, coldEntry(entry), options),
+  );
+  if (result?.written) {
+    const { ttlMs } = result;
+    const copy = copyEntry(entry.field, entry.value, entry.ttlMs, ttlMs, tiers.hot.ttlMs);
+    await refreshHot(tiers, 'setIfAbsent', key, [copy], ttlMs);
+  }
+  return result;
+}
+
+/**
+ * `setIfAbsent` with `'cold'`: cold decides. The marker cannot join the conditional write, so it
+ * follows it; writing it first would extend the session even when nothing is inserted.
+ */
+export async function insertCold(
+  tiers: Tiers,
+  key: string,
+  entry: FieldWrite,
+  options: WriteOptions,
+): Promise<InsertResult | null> {
+  const result = await tiers.cold.call('setIfAbsent', (cold) =>
+    cold.setIfAbsent(key, coldEntry(entry), options),
+  );
+  if (!result?.written) return result;
+  try {
+    await tiers.cold.store.set(key, coldOnlyMarkerEntry(entry), { ...options, create: false });
+  } catch (error) {
+    // The field is written, which is what the caller asked; it just is not marked cold-only.
+    tiers.hot.emit({ type: 'cold-error', operation: 'setIfAbsent', key, error });
+  }
+  const pointer = pointerEntry(entry.field, entry.ttlMs, result.ttlMs, tiers.hot.ttlMs);
+  await refreshHot(tiers, 'setIfAbsent', key, [pointer], result.ttlMs);
+  return result;
+}
+
+/**
+ * Brings an existing hot entry up to date after cold changed, with `~timing` and a new
+ * `~version`. A session hot holds nothing for is left alone: writes never warm.
+ */
+export async function refreshHot(
+  tiers: Tiers,
+  operation: LayeredOperation,
+  key: string,
+  fields: readonly FieldWrite[],
+  sessionTtl: number | null,
+): Promise<void> {
+  const { hot } = tiers;
+  const entries = [...fields, timingEntry(sessionTtl, hot.ttlMs), versionEntry().entry];
+  const written = await hot.attempt(operation, key, (store) =>
+    store.setMany(key, entries, hot.options(false, sessionTtl)),
+  );
+  if (written === FAILED) await hot.invalidate(operation, key);
+}
+
+/** `set` for one field and `setMany` for several, as the caller asked of the layered store. */
+export function upsert(
+  store: SessionStore,
+  key: string,
+  entries: readonly FieldWrite[],
+  options: WriteOptions,
+): Promise<SessionTtl | null> {
+  const [only] = entries;
+  return entries.length === 1 && only !== undefined
+    ? store.set(key, only, options)
+    : store.setMany(key, entries, options);
+}

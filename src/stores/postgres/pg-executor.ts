@@ -1,0 +1,133 @@
+/**
+ * A {@link PostgresExecutor} over node-postgres (`pg`): your `Pool`, or one it opens from a
+ * connection string. `pg` is loaded only when a pool must be created, so importing
+ * `ruts/postgres` works without it for PGlite or Prisma users.
+ *
+ * @packageDocumentation
+ */
+
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { ConfigError } from '../../core/errors.ts';
+import type { PostgresExecutor } from './executor.ts';
+
+/** Options of {@link pgExecutor}. */
+export interface PgExecutorOptions {
+  /**
+   * Run parameterised statements as named prepared statements, so each connection parses and
+   * plans each of the store's statements once instead of on every call. Turn it off behind a
+   * pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
+   * @default true
+   * @example pgExecutor(pool, { prepare: false })
+   */
+  readonly prepare?: boolean;
+}
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+/**
+ * A {@link PostgresExecutor} over a `pg` pool.
+ *
+ * Pass your own `Pool` to share it with the rest of the application (`close()` then leaves it
+ * open), or a connection string or `PoolConfig` to have one opened on first use and ended by
+ * `close()`. A single `Client` is refused: a transaction on it would interleave with every
+ * other call made meanwhile.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from 'pg';
+ * import { PostgresStore, pgExecutor } from 'ruts/postgres';
+ * const store = new PostgresStore({ executor: pgExecutor(new Pool({ connectionString })) });
+ * ```
+ */
+export function pgExecutor(
+  source: Pool | string | PoolConfig,
+  options: PgExecutorOptions = {},
+): PostgresExecutor {
+  const { prepare = true } = options;
+  const owned = !isPool(source);
+  let opened: Promise<Pool> | undefined;
+  let closed = false;
+  const pool = (): Promise<Pool> => {
+    // Reopening after close() would leak a pool nobody ends.
+    if (closed) return Promise.reject(new Error('ruts: this pgExecutor has been closed.'));
+    if (!owned) return Promise.resolve(source as Pool);
+    opened ??= openPool(source as string | PoolConfig);
+    return opened;
+  };
+  const names = new Map<string, string>();
+  const run = async <R>(target: Queryable, sql: string, params: readonly unknown[]) => {
+    const values = params as unknown[];
+    // Statements without parameters are DDL or one-offs: nothing to gain from preparing them.
+    const name = prepare && values.length > 0 ? statementName(names, sql) : undefined;
+    const result = await target.query(name ? { name, text: sql, values } : { text: sql, values });
+    return result.rows as R[];
+  };
+
+  return {
+    async query(sql, params) {
+      return run(await pool(), sql, params);
+    },
+    async transaction(work) {
+      const client = await (await pool()).connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work({ query: (sql, params) => run(client, sql, params) });
+        await client.query('COMMIT');
+        client.release();
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+          client.release();
+        } catch (rollbackError) {
+          // A connection that cannot roll back is in an unknown state: discard it.
+          client.release(rollbackError instanceof Error ? rollbackError : true);
+        }
+        throw error;
+      }
+    },
+    async close() {
+      closed = true;
+      if (!owned || opened === undefined) return;
+      const closing = opened;
+      opened = undefined;
+      await (await closing).end();
+    },
+  };
+}
+
+/** Whether `source` is a pool to borrow, rather than settings to open one from. */
+function isPool(source: unknown): source is Pool {
+  if (typeof source === 'string') {
+    if (source.length > 0) return false;
+    throw new ConfigError('pgExecutor got an empty connection string.');
+  }
+  if (typeof source !== 'object' || source === null) {
+    throw new ConfigError('pgExecutor needs a pg Pool, a connection string or a PoolConfig.');
+  }
+  if (typeof (source as Partial<Pool>).query !== 'function') return false;
+  if (typeof (source as Partial<Pool>).totalCount === 'number') return true;
+  throw new ConfigError(
+    'pgExecutor needs a pg Pool, not a single Client: the store runs transactions while other ' +
+      'calls continue, and on one connection they would mix. Pass `new Pool(...)` instead.',
+  );
+}
+
+async function openPool(source: string | PoolConfig): Promise<Pool> {
+  const { Pool } = await import('pg');
+  return new Pool(typeof source === 'string' ? { connectionString: source } : source);
+}
+
+/**
+ * A name derived from the text, so each distinct statement gets one name on every connection
+ * and two stores with different tables never reuse a name for different text.
+ */
+function statementName(names: Map<string, string>, sql: string): string {
+  let name = names.get(sql);
+  if (name === undefined) {
+    name = `ruts_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    names.set(sql, name);
+  }
+  return name;
+}

@@ -1,0 +1,354 @@
+/**
+ * A session store on Postgres. Sessions and their fields live in two tables (created by the
+ * Prisma migration in `prisma/migrations`, or by {@link migrate}); every expiry is computed by
+ * the database's own clock, so app servers with skewed clocks agree.
+ *
+ * Each call is one statement, except `setIfAbsent` and `rename`, which are short transactions.
+ * Reads are one round trip: `getAll` fetches the session and all its live fields together.
+ *
+ * @packageDocumentation
+ */
+
+import type { Pool } from 'pg';
+import { ConfigError } from '../../core/errors.ts';
+import type {
+  ExpireMode,
+  FieldTtl,
+  FieldWrite,
+  InsertResult,
+  RenameOptions,
+  RenameResult,
+  SessionStore,
+  SessionTtl,
+  StoredField,
+  StoredSession,
+  SweepableStore,
+  WriteOptions,
+} from '../../core/store-contract.ts';
+import type { PostgresExecutor } from './executor.ts';
+import { pgExecutor } from './pg-executor.ts';
+import { fieldBatch, fieldParams } from './postgres-field-batch.ts';
+import { type MigrationOptions, migrate } from './postgres-migration.ts';
+import { buildStatements, type PostgresStatements } from './postgres-statements.ts';
+import {
+  DEFAULT_SWEEP_BATCH_SIZE,
+  positiveInteger,
+  type Sweeper,
+  type SweeperOptions,
+  startSweeping,
+  sweepExpired,
+} from './postgres-sweeper.ts';
+import { type PostgresTables, resolveTables } from './postgres-tables.ts';
+
+/** Options of {@link PostgresStore}. Give exactly one of `executor`, `pool` or `connectionString`. */
+export interface PostgresStoreOptions {
+  /**
+   * Runs the store's SQL: {@link pgExecutor}, `pgliteExecutor`, `prismaExecutor`,
+   * `vercelExecutor`, or your own. `close()` closes it, which releases only what the executor
+   * opened itself.
+   * @default undefined
+   * @example new PostgresStore({ executor: pgliteExecutor('.data/sessions'), migrate: true })
+   */
+  readonly executor?: PostgresExecutor;
+  /**
+   * Your `pg` pool, shared with the rest of the application. The store never ends it.
+   * @default undefined
+   * @example new PostgresStore({ pool: new Pool({ connectionString }) })
+   */
+  readonly pool?: Pool;
+  /**
+   * A connection string: the store opens a `pg` pool on first use and ends it on `close()`.
+   * For other pool settings, pass `executor: pgExecutor({ connectionString, max: 20 })`.
+   * @default undefined
+   * @example new PostgresStore({ connectionString: process.env.DATABASE_URL })
+   */
+  readonly connectionString?: string;
+  /**
+   * The schema holding the tables. A plain identifier, always quoted, so its case matters.
+   * @default 'public'
+   */
+  readonly schema?: string;
+  /**
+   * Prepended to the table names `sessions` and `session_fields`. Empty or a plain identifier;
+   * it must match the names the migration created (`@@map` in the Prisma schema).
+   * @default 'ruts_'
+   */
+  readonly tablePrefix?: string;
+  /**
+   * Create the tables on first use if they are missing, from the same SQL as the Prisma
+   * migration. For PGlite and other databases no migration tool manages; with Prisma, run
+   * `prisma migrate deploy` instead.
+   * @default false
+   */
+  readonly migrate?: boolean;
+  /**
+   * Rows each statement of {@link PostgresStore.sweep} deletes at most.
+   * @default 1_000
+   */
+  readonly sweepBatchSize?: number;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * A {@link SessionStore} on Postgres, through any {@link PostgresExecutor}.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from 'pg';
+ * import { PostgresStore } from 'ruts/postgres';
+ * const store = new PostgresStore({ pool: new Pool({ connectionString: process.env.DATABASE_URL }) });
+ * store.startSweeper({ intervalMs: 60_000 });
+ * ```
+ */
+export class PostgresStore implements SessionStore, SweepableStore {
+  /** The schema and table names in use. */
+  readonly tables: PostgresTables;
+  readonly #executor: PostgresExecutor;
+  readonly #sql: PostgresStatements;
+  readonly #sweepBatchSize: number;
+  /** The migration options while the tables may still need creating; `undefined` once ready. */
+  #pendingMigration: MigrationOptions | undefined;
+  #migrating: Promise<void> | undefined;
+  #sweeper: Sweeper | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigError(
+        'PostgresStore needs options with an executor, a pool or a connectionString.',
+      );
+    }
+    this.tables = resolveTables(options.schema, options.tablePrefix);
+    this.#executor = executorFrom(options);
+    this.#sql = buildStatements(this.tables);
+    this.#sweepBatchSize = positiveInteger(
+      'sweepBatchSize',
+      options.sweepBatchSize,
+      DEFAULT_SWEEP_BATCH_SIZE,
+    );
+    if (options.migrate) {
+      this.#pendingMigration = { schema: this.tables.schema, tablePrefix: this.tables.prefix };
+    }
+  }
+
+  /** The executor the store runs on, for escape hatches such as your own queries. */
+  get executor(): PostgresExecutor {
+    return this.#executor;
+  }
+
+  async get(key: string, field: string): Promise<Uint8Array | undefined> {
+    const [row] = await this.#query(this.#sql.get, [key, field]);
+    return row && bytes(row.value);
+  }
+
+  async getAll(key: string): Promise<StoredSession | undefined> {
+    const rows = await this.#query(this.#sql.getAll, [key]);
+    const [first] = rows;
+    if (first === undefined) return undefined;
+    const fields = new Map<string, StoredField>();
+    for (const row of rows) {
+      if (row.name === null) continue;
+      fields.set(row.name as string, { value: bytes(row.value), ttlMs: ms(row.field_ttl_ms) });
+    }
+    return {
+      fields,
+      ttlMs: ms(first.ttl_ms),
+      maxTtlMs: ms(first.max_ttl_ms),
+      createdAt: Number(first.created_ms),
+    };
+  }
+
+  async set(key: string, entry: FieldWrite, options: WriteOptions): Promise<SessionTtl | null> {
+    return this.#write(key, [entry], options);
+  }
+
+  async setMany(
+    key: string,
+    entries: readonly FieldWrite[],
+    options: WriteOptions,
+  ): Promise<SessionTtl | null> {
+    return this.#write(key, entries, options);
+  }
+
+  async setIfAbsent(
+    key: string,
+    entry: FieldWrite,
+    options: WriteOptions,
+  ): Promise<InsertResult | null> {
+    await this.#ready();
+    const { extendMs } = fieldBatch([entry], options.idleMs);
+    const ownTtl = typeof entry.ttlMs === 'number' ? entry.ttlMs : null;
+    const sql = this.#sql;
+    // Two statements, because the second must see the field as it is once the session row is
+    // locked, and a statement's snapshot is taken before it waits for any lock.
+    return this.#executor.transaction(async (tx) => {
+      if (options.create) await tx.query(sql.claimSession, [key]);
+      else if ((await tx.query(sql.lockSession, [key])).length === 0) return null;
+      const [row] = await tx.query(sql.insertIfAbsent, [
+        key,
+        entry.field,
+        entry.value,
+        ownTtl,
+        extendMs,
+        options.absoluteMs ?? null,
+      ]);
+      return { written: row?.written === true, ttlMs: ms(row?.ttl_ms) };
+    });
+  }
+
+  async remove(key: string, field: string): Promise<boolean> {
+    return (await this.#query(this.#sql.remove, [key, field])).length > 0;
+  }
+
+  async take(key: string, field: string): Promise<Uint8Array | undefined> {
+    const [row] = await this.#query(this.#sql.take, [key, field]);
+    return row && bytes(row.value);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const [row] = await this.#query(this.#sql.delete, [key]);
+    return row?.live === true;
+  }
+
+  async rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
+    await this.#ready();
+    const set = options.set ?? [];
+    const batch = fieldBatch(set, options.idleMs);
+    const sql = this.#sql;
+    return this.#executor.transaction(async (tx): Promise<RenameResult> => {
+      const [claim] = await tx.query(sql.renameClaim, [from, to, batch.extendMs]);
+      if (claim?.found !== true) return { status: 'missing' };
+      // Only the source row was locked so far: committing changes nothing.
+      if (claim.claimed !== true) return { status: 'collision' };
+      await tx.query(sql.renameMove, [from, to]);
+      if (set.length > 0) await tx.query(sql.writeFields, fieldParams(to, batch));
+      return { status: 'renamed', ttlMs: ms(claim.ttl_ms) };
+    });
+  }
+
+  async expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null> {
+    const sql = this.#sql;
+    const [row] =
+      ttlMs === 'persistent'
+        ? await this.#query(sql.persist, [key])
+        : mode === 'extend'
+          ? await this.#query(sql.extend, [key, ttlMs])
+          : ttlMs > 0
+            ? await this.#query(sql.end, [key, ttlMs])
+            : await this.#query(sql.endNow, [key]);
+    return row ? { ttlMs: ms(row.ttl_ms) } : null;
+  }
+
+  /**
+   * Deletes expired sessions (their fields go with them) and expired fields of live sessions,
+   * in batches of `sweepBatchSize` rows. Resolves how many sessions were removed.
+   */
+  async sweep(): Promise<number> {
+    await this.#ready();
+    return sweepExpired(this.#executor, this.#sql, this.#sweepBatchSize);
+  }
+
+  /**
+   * Sweeps every `intervalMs` in the background until {@link close}. Failed sweeps go to
+   * `onError` and the sweeper carries on. One sweeper per store.
+   *
+   * @example store.startSweeper({ intervalMs: 60_000, onError: (error) => log.warn(error) })
+   */
+  startSweeper(options: SweeperOptions = {}): Sweeper {
+    if (this.#sweeper !== undefined) {
+      throw new ConfigError('PostgresStore already has a sweeper running; stop it first.');
+    }
+    const sweeper = startSweeping(
+      async (batchSize) => {
+        await this.#ready();
+        return sweepExpired(this.#executor, this.#sql, batchSize);
+      },
+      options,
+      this.#sweepBatchSize,
+    );
+    const handle: Sweeper = {
+      stop: async () => {
+        if (this.#sweeper === handle) this.#sweeper = undefined;
+        await sweeper.stop();
+      },
+    };
+    this.#sweeper = handle;
+    return handle;
+  }
+
+  /** Stops the sweeper, then closes the executor, which releases only what it opened itself. */
+  async close(): Promise<void> {
+    await this.#sweeper?.stop();
+    await this.#migrating?.catch(() => undefined);
+    await this.#executor.close();
+  }
+
+  async #write(
+    key: string,
+    entries: readonly FieldWrite[],
+    options: WriteOptions,
+  ): Promise<SessionTtl | null> {
+    const batch = fieldBatch(entries, options.idleMs);
+    const params = [...fieldParams(key, batch), batch.extendMs];
+    const [row] = options.create
+      ? await this.#query(this.#sql.create, [...params, options.absoluteMs ?? null])
+      : await this.#query(this.#sql.update, params);
+    return row ? { ttlMs: ms(row.ttl_ms) } : null;
+  }
+
+  async #query(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    if (this.#pendingMigration !== undefined) await this.#ready();
+    return this.#executor.query(sql, params);
+  }
+
+  /**
+   * With `migrate`, the first call creates the tables and the others wait for it. A failed
+   * migration is retried by the next call rather than failing the store for good.
+   */
+  #ready(): Promise<void> | undefined {
+    const pending = this.#pendingMigration;
+    if (pending === undefined) return undefined;
+    this.#migrating ??= migrate(this.#executor, pending).then(
+      () => {
+        this.#pendingMigration = undefined;
+      },
+      (error: unknown) => {
+        this.#migrating = undefined;
+        throw error;
+      },
+    );
+    return this.#migrating;
+  }
+}
+
+function executorFrom(options: PostgresStoreOptions): PostgresExecutor {
+  const given = [options.executor, options.pool, options.connectionString].filter(
+    (source) => source !== undefined,
+  );
+  if (given.length !== 1) {
+    throw new ConfigError(
+      'PostgresStore needs exactly one of `executor`, `pool` or `connectionString` ' +
+        `(got ${given.length}).`,
+    );
+  }
+  if (options.executor !== undefined) {
+    const { executor } = options;
+    if (typeof executor.query !== 'function' || typeof executor.transaction !== 'function') {
+      throw new ConfigError('PostgresStore executor must have query() and transaction().');
+    }
+    return executor;
+  }
+  return pgExecutor((options.pool ?? options.connectionString) as Pool | string);
+}
+
+/** A plain Uint8Array view of what the driver returned (a Buffer from `pg`), without copying. */
+function bytes(value: unknown): Uint8Array {
+  const view = value as Uint8Array;
+  return view.constructor === Uint8Array
+    ? view
+    : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+function ms(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}

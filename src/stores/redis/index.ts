@@ -1,0 +1,8 @@
+/**
+ * `ruts/redis`: the Redis session store, on ioredis.
+ *
+ * @packageDocumentation
+ */
+
+export type { FieldTtlMode } from './redis-scripts.ts';
+export { RedisStore, type RedisStoreOptions } from './redis-store.ts';

@@ -1,0 +1,223 @@
+/**
+ * The session scripts as typed calls on an ioredis client: registering them, encoding their
+ * arguments and decoding their replies. Everything travels as bytes; only field names and numbers
+ * are decoded, and only here.
+ *
+ * @packageDocumentation
+ */
+
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type {
+  ExpireMode,
+  FieldTtl,
+  FieldWrite,
+  InsertResult,
+  RenameResult,
+  SessionTtl,
+  StoredField,
+  StoredSession,
+} from '../../core/store-contract.ts';
+import { type FieldTtlMode, type ScriptName, sessionScripts } from './redis-scripts.ts';
+
+type Arg = string | Buffer;
+type ScriptCall = (...args: Arg[]) => Promise<unknown>;
+
+/** Options of a write, in the form the write script takes them. */
+export interface WriteArgs {
+  readonly create: boolean;
+  readonly idleMs: number;
+  readonly absoluteMs?: number;
+  /** Write only if the first entry's field is absent. */
+  readonly ifAbsent: boolean;
+}
+
+/** The store's operations, each one script call, so one round trip. */
+export interface SessionCommands {
+  readonly mode: FieldTtlMode;
+  get(key: string, field: string): Promise<Uint8Array | undefined>;
+  getAll(key: string): Promise<StoredSession | undefined>;
+  write(key: string, entries: readonly FieldWrite[], args: WriteArgs): Promise<InsertResult | null>;
+  rename(
+    from: string,
+    to: string,
+    entries: readonly FieldWrite[],
+    idleMs: number,
+  ): Promise<RenameResult>;
+  expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null>;
+  remove(key: string, field: string): Promise<boolean>;
+  take(key: string, field: string): Promise<Uint8Array | undefined>;
+  delete(key: string): Promise<boolean>;
+}
+
+/**
+ * Registers the scripts of `mode` on `client` with `defineCommand`. ioredis sends a script's
+ * source once per connection and `EVALSHA` after that, and resends the source when a server
+ * answers `NOSCRIPT`, so a restarted, flushed or failed-over server gets the scripts back by itself.
+ * Command names carry a hash of the script, so two versions of ruts (or both modes) can share a
+ * client without replacing each other's scripts.
+ */
+export function defineSessionCommands(
+  client: Redis | Cluster,
+  mode: FieldTtlMode,
+): SessionCommands {
+  const scripts = sessionScripts(mode);
+  const call = (name: ScriptName): ScriptCall => {
+    const { lua, numberOfKeys } = scripts[name];
+    const command = `ruts_${name}_${createHash('sha1').update(lua).digest('hex').slice(0, 12)}`;
+    client.defineCommand(command, { lua, numberOfKeys });
+    // The Buffer variant keeps replies as bytes: values are never decoded as text.
+    const method = (client as unknown as Record<string, ScriptCall>)[`${command}Buffer`];
+    if (method === undefined) throw new TypeError(`ioredis did not define ${command}`);
+    return (...args) => method.apply(client, args);
+  };
+  const run = {
+    get: call('get'),
+    getAll: call('getAll'),
+    write: call('write'),
+    rename: call('rename'),
+    expire: call('expire'),
+    remove: call('remove'),
+    take: call('take'),
+    delete: call('delete'),
+  };
+
+  return {
+    mode,
+    async get(key, field) {
+      return bytesOrUndefined(await run.get(key, field));
+    },
+    async getAll(key) {
+      return decodeSession(await run.getAll(key));
+    },
+    async write(key, entries, args) {
+      const reply = (await run.write(
+        key,
+        flag(args.create),
+        duration(args.idleMs),
+        args.absoluteMs === undefined ? '' : duration(args.absoluteMs),
+        flag(args.ifAbsent),
+        ...entryArgs(entries),
+      )) as [status: number, ttl?: number];
+      if (reply[0] === 0) return null;
+      return { written: reply[0] === 1, ttlMs: ttlOf(reply[1]) };
+    },
+    async rename(from, to, entries, idleMs) {
+      const reply = (await run.rename(from, to, duration(idleMs), ...entryArgs(entries))) as [
+        status: number,
+        ttl?: number,
+      ];
+      if (reply[0] === 0) return { status: 'missing' };
+      if (reply[0] === 3) return { status: 'collision' };
+      return { status: 'renamed', ttlMs: ttlOf(reply[1]) };
+    },
+    async expire(key, ttlMs, expireMode) {
+      const ttl = ttlMs === 'persistent' ? 'p' : duration(ttlMs);
+      const reply = (await run.expire(key, ttl, expireMode === 'set' ? 's' : 'x')) as number | null;
+      return reply === null ? null : { ttlMs: ttlOf(reply) };
+    },
+    async remove(key, field) {
+      return (await run.remove(key, field)) === 1;
+    },
+    async take(key, field) {
+      return bytesOrUndefined(await run.take(key, field));
+    },
+    async delete(key) {
+      return (await run.delete(key)) === 1;
+    },
+  };
+}
+
+function flag(value: boolean): string {
+  return value ? '1' : '0';
+}
+
+/** Whole milliseconds: `PEXPIREAT` takes integers, and rounding up never ends anything early. */
+function duration(ms: number): string {
+  return String(Math.ceil(ms));
+}
+
+/**
+ * Values are copied into the arguments, so a caller changing its buffer while the command waits
+ * in a pipeline or the offline queue cannot change what is stored.
+ */
+function entryArgs(entries: readonly FieldWrite[]): Arg[] {
+  const args: Arg[] = [];
+  for (const { field, value, ttlMs } of entries) {
+    const ttl = ttlMs === undefined ? '' : ttlMs === 'persistent' ? 'p' : duration(ttlMs);
+    args.push(field, Buffer.from(value), ttl);
+  }
+  return args;
+}
+
+/** Scripts report a persistent session as -1: a live session always has some time left. */
+function ttlOf(reply: number | undefined): number | null {
+  return reply === undefined || reply === -1 ? null : reply;
+}
+
+/**
+ * Reply buffers may be views into a pool that ioredis's parser shares between replies, so each
+ * value is copied out: the caller gets memory of its own, and a small value does not pin the pool.
+ */
+function bytesOrUndefined(reply: unknown): Uint8Array | undefined {
+  return reply instanceof Uint8Array ? new Uint8Array(reply) : undefined;
+}
+
+const NUL = 0;
+const META_CREATED = 0x63; // 'c'
+const META_EXPIRES = 0x65; // 'e'
+const META_DEADLINE = 0x64; // 'd'
+const META_FIELD_TTL = 0x74; // 't'
+
+/** Turns `{now, HGETALL[, HPEXPIRETIME...]}` into the session as the contract reports it. */
+export function decodeSession(reply: unknown): StoredSession | undefined {
+  if (!Array.isArray(reply)) return undefined;
+  const [now, all, nativeExpiry] = reply as [number, Buffer[], number[] | undefined];
+  let createdAt = Number.NaN;
+  let expiresAt: number | null = null;
+  let deadline: number | null = null;
+  const own = new Map<string, number>();
+  const values: [name: string, value: Uint8Array, expiry: number | null][] = [];
+  for (let i = 0; i < all.length; i += 2) {
+    const name = all[i] as Buffer;
+    const value = all[i + 1] as Buffer;
+    if (name[0] !== NUL) {
+      const native = nativeExpiry?.[values.length];
+      values.push([
+        name.toString('utf8'),
+        new Uint8Array(value),
+        native && native > 0 ? native : null,
+      ]);
+      continue;
+    }
+    switch (name[1]) {
+      case META_CREATED:
+        createdAt = Number(value.toString('latin1'));
+        break;
+      case META_EXPIRES:
+        expiresAt = Number(value.toString('latin1'));
+        break;
+      case META_DEADLINE:
+        deadline = Number(value.toString('latin1'));
+        break;
+      case META_FIELD_TTL:
+        own.set(name.subarray(2).toString('utf8'), Number(value.toString('latin1')));
+        break;
+    }
+  }
+  const end =
+    expiresAt === null ? deadline : deadline === null ? expiresAt : Math.min(expiresAt, deadline);
+  const fields = new Map<string, StoredField>();
+  for (const [name, value, native] of values) {
+    const expiry = native ?? own.get(name) ?? null;
+    // A field cannot outlive its session, so its reported ttl is capped by the session's.
+    const ttlMs = expiry === null ? null : Math.min(expiry, end ?? Number.POSITIVE_INFINITY) - now;
+    fields.set(name, { value, ttlMs });
+  }
+  return {
+    fields,
+    ttlMs: end === null ? null : end - now,
+    maxTtlMs: deadline === null ? null : deadline - now,
+    createdAt,
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * The Lua scripts behind every `RedisStore` call. Each call is one script, so each is one
+ * round trip and atomic, and each reads the server's clock with `TIME`, so app servers with skewed
+ * clocks agree on what has expired.
+ *
+ * A session is one hash. Next to the user's fields it holds metadata under names that start with
+ * NUL, which user field names never do (the core rejects NUL):
+ * - `\0c` creation time, `\0e` idle expiry (absent when persistent), `\0d` hard deadline (absent
+ *   when none): all epoch milliseconds on the server clock.
+ * - `\0t<field>` a field's own expiry, when field TTLs are emulated.
+ * - `\0n` a lower bound on every `\0t` expiry, so a script learns from one `HMGET` whether any
+ *   field may have expired, and scans the hash only then. It is present whenever a `\0t` is.
+ *
+ * The key's own expiry (`PEXPIREAT`) always equals the session's end, the earlier of `\0e` and
+ * `\0d`, so Redis drops dead sessions by itself. Scripts still compare against `TIME`, because a
+ * key can outlive its expiry by a few milliseconds inside a script.
+ *
+ * With native field expiry (Redis 7.4+, Valkey 9+), a field's TTL is set with `HPEXPIREAT` and
+ * Redis removes the field itself. Only field writes and `getAll` differ; everything else is
+ * shared, so sessions written while TTLs were emulated stay correct after an upgrade.
+ *
+ * @packageDocumentation
+ */
+
+/** How field TTLs are kept. */
+export type FieldTtlMode = 'native' | 'emulated';
+
+/** Every operation the store performs, one script each. */
+export type ScriptName =
+  | 'get'
+  | 'getAll'
+  | 'write'
+  | 'rename'
+  | 'expire'
+  | 'remove'
+  | 'take'
+  | 'delete';
+
+/** A script and how many of its arguments are keys, as ioredis `defineCommand` takes them. */
+export interface ScriptSource {
+  readonly lua: string;
+  readonly numberOfKeys: number;
+}
+
+/**
+ * The clock, and reading a session. `live` treats a session past its end as gone and deletes it;
+ * `load` also purges the fields whose own TTL ran out, when `\0n` says some may have.
+ */
+const READ = String.raw`
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local function ends(e, d)
+  if e and d then return math.min(e, d) end
+  return e or d
+end
+local function live(key)
+  local m = redis.call('HMGET', key, '\0c', '\0e', '\0d', '\0n')
+  if not m[1] then return nil end
+  local s = {e = tonumber(m[2]), d = tonumber(m[3]), n = tonumber(m[4])}
+  local x = ends(s.e, s.d)
+  if x and x <= now then
+    redis.call('DEL', key)
+    return nil
+  end
+  return s
+end
+local function load(key)
+  local s = live(key)
+  if s and s.n and s.n <= now then
+    s.n = nil
+    local names = redis.call('HKEYS', key)
+    for i = 1, #names do
+      local name = names[i]
+      if string.sub(name, 1, 2) == '\0t' then
+        local at = tonumber(redis.call('HGET', key, name))
+        if at <= now then
+          redis.call('HDEL', key, name, string.sub(name, 3))
+        elseif not s.n or at < s.n then
+          s.n = at
+        end
+      end
+    end
+    if s.n then redis.call('HSET', key, '\0n', s.n) else redis.call('HDEL', key, '\0n') end
+  end
+  return s
+end
+local function left(e, d)
+  local x = ends(e, d)
+  return x and math.max(x - now, 0) or -1
+end
+`;
+
+/**
+ * Storing a session's expiry: the metadata and the key's `PEXPIREAT`, each only when it changed.
+ * Resolves the remaining TTL, or -1 when persistent.
+ */
+const SETTLE = String.raw`
+local function settle(key, s, e, d)
+  if s.fresh or e ~= s.e then
+    if e then redis.call('HSET', key, '\0e', e) else redis.call('HDEL', key, '\0e') end
+  end
+  if d ~= s.d then redis.call('HSET', key, '\0d', d) end
+  local x = ends(e, d)
+  if s.fresh or x ~= ends(s.e, s.d) then
+    if x then redis.call('PEXPIREAT', key, x) else redis.call('PERSIST', key) end
+  end
+  return left(e, d)
+end
+`;
+
+/** Setting a field with a TTL (`at`, epoch ms) in each mode. */
+const FIELD_TTL: Record<FieldTtlMode, string> = {
+  emulated: String.raw`
+      redis.call('HSET', key, f, v, '\0t' .. f, at)
+      if not n or at < n then n = at end`,
+  native: String.raw`
+      redis.call('HSET', key, f, v)
+      if s.n then redis.call('HDEL', key, '\0t' .. f) end
+      redis.call('HPEXPIREAT', key, at, 'FIELDS', 1, f)`,
+};
+
+/**
+ * The write rules of the TTL model, for fields given as `field, value, ttl` triples in ARGV from
+ * index `i`. A ttl is '' (lives with the session), 'p' (persistent) or milliseconds.
+ */
+function writeFunction(mode: FieldTtlMode): string {
+  return String.raw`
+local function write(key, s, idle, i)
+  local e, n = s.e, nil
+  if e and now + idle > e then e = now + idle end
+  for j = i, #ARGV, 3 do
+    local f, v, ttl = ARGV[j], ARGV[j + 1], ARGV[j + 2]
+    local at = tonumber(ttl)
+    if not at then
+      redis.call('HSET', key, f, v)
+      if s.n or n then redis.call('HDEL', key, '\0t' .. f) end
+      if ttl == 'p' then e = nil end
+    elseif at > 0 then
+      at = now + at${FIELD_TTL[mode]}
+      if e and at > e then e = at end
+    else
+      redis.call('HDEL', key, f, '\0t' .. f)
+    end
+  end
+  if n and (not s.n or n < s.n) then redis.call('HSET', key, '\0n', n) end
+  return settle(key, s, e, s.d)
+end
+`;
+}
+
+/**
+ * set, setMany and setIfAbsent. ARGV: create ('1'/'0'), idle ms, absolute ms (or ''), if-absent
+ * ('1'/'0'), then field triples. Replies `{0}` missing, `{1, ttl}` written, `{2, ttl}` kept.
+ */
+const WRITE = String.raw`
+local k = KEYS[1]
+local s = load(k)
+if not s then
+  if ARGV[1] ~= '1' then return {0} end
+  s = {fresh = true, e = now, d = nil}
+  local absolute = tonumber(ARGV[3])
+  if absolute then
+    s.d = now + absolute
+    redis.call('HSET', k, '\0c', now, '\0d', s.d)
+  else
+    redis.call('HSET', k, '\0c', now)
+  end
+elseif ARGV[4] == '1' and redis.call('HEXISTS', k, ARGV[5]) == 1 then
+  return {2, left(s.e, s.d)}
+end
+return {1, write(k, s, tonumber(ARGV[2]), 5)}
+`;
+
+/**
+ * KEYS: from, to. ARGV: idle ms, then field triples. `RENAME` carries the fields, metadata and
+ * key expiry. Replies `{0}` missing, `{1, ttl}` renamed, `{3}` collision.
+ */
+const RENAME = `
+local s = load(KEYS[1])
+if not s then return {0} end
+if live(KEYS[2]) then return {3} end
+redis.call('RENAME', KEYS[1], KEYS[2])
+return {1, write(KEYS[2], s, tonumber(ARGV[1]), 2)}
+`;
+
+/** ARGV: ttl ms or 'p', mode 's' (set) or 'x' (extend). Replies nil when missing, else the ttl. */
+const EXPIRE = `
+local k = KEYS[1]
+local s = load(k)
+if not s then return nil end
+local e, d, ttl = s.e, s.d, tonumber(ARGV[1])
+if not ttl then
+  e = nil
+elseif ARGV[2] == 's' then
+  if ttl <= 0 then
+    redis.call('DEL', k)
+    return 0
+  end
+  e = now + ttl
+  if not d or e < d then d = e end
+elseif e and now + ttl > e then
+  e = now + ttl
+end
+return settle(k, s, e, d)
+`;
+
+const GET = `
+if not load(KEYS[1]) then return nil end
+return redis.call('HGET', KEYS[1], ARGV[1])
+`;
+
+/** Replies `{now, HGETALL}`; the caller derives every TTL from `now` and the metadata. */
+const GET_ALL: Record<FieldTtlMode, string> = {
+  emulated: `
+if not load(KEYS[1]) then return nil end
+return {now, redis.call('HGETALL', KEYS[1])}
+`,
+  // Adds each user field's HPEXPIRETIME, in HGETALL order; chunks stay within Lua's unpack limit.
+  native: `
+local k = KEYS[1]
+if not load(k) then return nil end
+local all, names, times = redis.call('HGETALL', k), {}, {}
+for i = 1, #all, 2 do
+  if string.byte(all[i], 1) ~= 0 then names[#names + 1] = all[i] end
+end
+for i = 1, #names, 1000 do
+  local last = math.min(i + 999, #names)
+  local r = redis.call('HPEXPIRETIME', k, 'FIELDS', last - i + 1, unpack(names, i, last))
+  for j = 1, #r do times[#times + 1] = r[j] end
+end
+return {now, all, times}
+`,
+};
+
+/**
+ * HEXISTS rather than HDEL's count: native expiry may not have reclaimed an expired field yet,
+ * and HDEL would count it.
+ */
+const REMOVE = String.raw`
+local k, f = KEYS[1], ARGV[1]
+if not load(k) or redis.call('HEXISTS', k, f) == 0 then return 0 end
+redis.call('HDEL', k, f, '\0t' .. f)
+return 1
+`;
+
+const TAKE = String.raw`
+local k, f = KEYS[1], ARGV[1]
+if not load(k) then return nil end
+local v = redis.call('HGET', k, f)
+if v then redis.call('HDEL', k, f, '\0t' .. f) end
+return v
+`;
+
+/** Deleting a session already past its end reports false, as it was not live. */
+const DELETE = `
+if not live(KEYS[1]) then return 0 end
+return redis.call('DEL', KEYS[1])
+`;
+
+/** The scripts for one field TTL mode. */
+export function sessionScripts(mode: FieldTtlMode): Record<ScriptName, ScriptSource> {
+  const writer = READ + SETTLE + writeFunction(mode);
+  return {
+    get: { lua: READ + GET, numberOfKeys: 1 },
+    getAll: { lua: READ + GET_ALL[mode], numberOfKeys: 1 },
+    write: { lua: writer + WRITE, numberOfKeys: 1 },
+    rename: { lua: writer + RENAME, numberOfKeys: 2 },
+    expire: { lua: READ + SETTLE + EXPIRE, numberOfKeys: 1 },
+    remove: { lua: READ + REMOVE, numberOfKeys: 1 },
+    take: { lua: READ + TAKE, numberOfKeys: 1 },
+    delete: { lua: READ + DELETE, numberOfKeys: 1 },
+  };
+}

@@ -1,0 +1,255 @@
+/**
+ * A session store on Redis (or Valkey) through ioredis, standalone or Cluster.
+ *
+ * Each session is one hash; each call is one Lua script, so one round trip and atomic, timed by
+ * the server's clock. Per-field TTLs use the server's own hash field expiry where it has one
+ * (Redis 7.4+, Valkey 9+) and are emulated inside the scripts on Redis 6.2 and later.
+ *
+ * @packageDocumentation
+ */
+
+import { type Cluster, Redis } from 'ioredis';
+import { ConfigError, InvalidKeyError } from '../../core/errors.ts';
+import type {
+  ExpireMode,
+  FieldTtl,
+  FieldWrite,
+  InsertResult,
+  RenameOptions,
+  RenameResult,
+  SessionStore,
+  SessionTtl,
+  StoredSession,
+  WriteOptions,
+} from '../../core/store-contract.ts';
+import { chooseFieldTtlMode } from './field-ttl-support.ts';
+import { defineSessionCommands, type SessionCommands } from './redis-commands.ts';
+import { assertValidPrefix, DEFAULT_PREFIX, sessionKey } from './redis-keys.ts';
+import type { FieldTtlMode } from './redis-scripts.ts';
+
+/** Options of {@link RedisStore}. Give either `client` or `url`. */
+export interface RedisStoreOptions {
+  /**
+   * Your own ioredis client, standalone `Redis` or `Cluster`. The store registers its scripts on
+   * it (`defineCommand`, under names starting with `ruts_`) and never closes it.
+   * @example new RedisStore({ client: new Redis(process.env.REDIS_URL) })
+   * @example new RedisStore({ client: new Cluster([{ host: 'redis-1', port: 6379 }]) })
+   */
+  readonly client?: Redis | Cluster;
+  /**
+   * A `redis://` or `rediss://` URL. The store creates a standalone client for it on first use
+   * and closes it in {@link RedisStore.close}. For Cluster, Sentinel or custom options, pass a
+   * `client` instead.
+   * @example new RedisStore({ url: 'redis://localhost:6379/0' })
+   */
+  readonly url?: string;
+  /**
+   * Prepended to every key. Printable ASCII without `{` or `}` (the session's hash tag must be
+   * the only one in its key), at most 64 characters. Use one prefix per application sharing a
+   * database.
+   * @default 'ruts:'
+   * @example new RedisStore({ client, prefix: 'shop:sess:' })
+   */
+  readonly prefix?: string;
+  /**
+   * Whether per-field TTLs use the server's own hash field expiry (`HPEXPIRE`, Redis 7.4+ and
+   * Valkey 9+). `'auto'` asks the server once and uses it when present, emulating it otherwise;
+   * `true` requires it (calls reject with a `ConfigError` on a server without it); `false`
+   * always emulates, for example while a cluster is part-way through an upgrade.
+   * @default 'auto'
+   * @example new RedisStore({ client, nativeFieldTtl: false })
+   */
+  readonly nativeFieldTtl?: 'auto' | boolean;
+}
+
+/**
+ * A {@link SessionStore} on Redis.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { RedisStore } from 'ruts/redis';
+ * const store = new RedisStore({ client: new Redis(process.env.REDIS_URL) });
+ * ```
+ */
+export class RedisStore implements SessionStore {
+  readonly #url: string | undefined;
+  #client: Redis | Cluster | undefined;
+  readonly #prefix: string;
+  readonly #nativeFieldTtl: 'auto' | boolean;
+  #commands: SessionCommands | undefined;
+  #choosing: Promise<SessionCommands> | undefined;
+
+  constructor(options: RedisStoreOptions) {
+    const { client, url, prefix = DEFAULT_PREFIX, nativeFieldTtl = 'auto' } = options ?? {};
+    if ((client === undefined) === (url === undefined)) {
+      throw new ConfigError(
+        'RedisStore needs exactly one of `client` (your ioredis Redis or Cluster) or `url` ' +
+          '(a redis:// URL the store connects to itself).',
+      );
+    }
+    if (client !== undefined && typeof client.defineCommand !== 'function') {
+      throw new ConfigError('RedisStore client must be an ioredis Redis or Cluster instance.');
+    }
+    if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
+      throw new ConfigError(
+        `RedisStore url must start with redis:// or rediss://, got ${JSON.stringify(String(url))}.`,
+      );
+    }
+    assertValidPrefix(prefix);
+    if (nativeFieldTtl !== 'auto' && typeof nativeFieldTtl !== 'boolean') {
+      throw new ConfigError(
+        `RedisStore nativeFieldTtl must be 'auto', true or false, got ${String(nativeFieldTtl)}.`,
+      );
+    }
+    this.#client = client;
+    this.#url = url;
+    this.#prefix = prefix;
+    this.#nativeFieldTtl = nativeFieldTtl;
+    if (nativeFieldTtl === false)
+      this.#commands = defineSessionCommands(this.getInstance(), 'emulated');
+  }
+
+  /**
+   * The ioredis client, for what the store does not do itself. With `url`, this creates the
+   * client if no call has yet; the store still owns it and closes it.
+   */
+  getInstance(): Redis | Cluster {
+    // Lazy, so a store built at import time opens no connection until it is used.
+    this.#client ??= new Redis(this.#url as string, { lazyConnect: true });
+    return this.#client;
+  }
+
+  /** How this store keeps field TTLs; asks the server on first use unless `nativeFieldTtl` is false. */
+  async fieldTtlMode(): Promise<FieldTtlMode> {
+    return (await this.#ready()).mode;
+  }
+
+  async get(key: string, field: string): Promise<Uint8Array | undefined> {
+    const commands = this.#commands ?? (await this.#ready());
+    return commands.get(this.#key(key), fieldName(field));
+  }
+
+  async getAll(key: string): Promise<StoredSession | undefined> {
+    const commands = this.#commands ?? (await this.#ready());
+    return commands.getAll(this.#key(key));
+  }
+
+  async set(key: string, entry: FieldWrite, options: WriteOptions): Promise<SessionTtl | null> {
+    const reply = await this.#write(key, [entry], options, false);
+    return reply && { ttlMs: reply.ttlMs };
+  }
+
+  async setMany(
+    key: string,
+    entries: readonly FieldWrite[],
+    options: WriteOptions,
+  ): Promise<SessionTtl | null> {
+    const reply = await this.#write(key, entries, options, false);
+    return reply && { ttlMs: reply.ttlMs };
+  }
+
+  async setIfAbsent(
+    key: string,
+    entry: FieldWrite,
+    options: WriteOptions,
+  ): Promise<InsertResult | null> {
+    return this.#write(key, [entry], options, true);
+  }
+
+  async remove(key: string, field: string): Promise<boolean> {
+    const commands = this.#commands ?? (await this.#ready());
+    return commands.remove(this.#key(key), fieldName(field));
+  }
+
+  async take(key: string, field: string): Promise<Uint8Array | undefined> {
+    const commands = this.#commands ?? (await this.#ready());
+    return commands.take(this.#key(key), fieldName(field));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const commands = this.#commands ?? (await this.#ready());
+    return commands.delete(this.#key(key));
+  }
+
+  async rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
+    const entries = checkedEntries(options.set ?? []);
+    const commands = this.#commands ?? (await this.#ready());
+    return commands.rename(this.#key(from), this.#key(to), entries, options.idleMs);
+  }
+
+  async expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null> {
+    const commands = this.#commands ?? (await this.#ready());
+    return commands.expire(this.#key(key), ttlMs, mode);
+  }
+
+  /**
+   * Closes the client the store created from `url`, after its pending replies. A `client` you
+   * passed in is yours: it stays open.
+   */
+  async close(): Promise<void> {
+    const client = this.#client;
+    if (this.#url === undefined || client === undefined) return;
+    this.#client = undefined;
+    this.#commands = undefined;
+    this.#choosing = undefined;
+    // Only a ready client can flush with QUIT; any other would queue it (or connect to send it).
+    if (client.status !== 'ready') return client.disconnect();
+    // QUIT resolves on its reply; the socket closes a moment later, and close() waits for that.
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    await client.quit();
+    await ended;
+  }
+
+  async #write(
+    key: string,
+    entries: readonly FieldWrite[],
+    options: WriteOptions,
+    ifAbsent: boolean,
+  ): Promise<InsertResult | null> {
+    checkedEntries(entries);
+    const commands = this.#commands ?? (await this.#ready());
+    return commands.write(this.#key(key), entries, {
+      create: options.create,
+      idleMs: options.idleMs,
+      absoluteMs: options.absoluteMs,
+      ifAbsent,
+    });
+  }
+
+  #key(key: string): string {
+    return sessionKey(this.#prefix, key);
+  }
+
+  /** Settles the field TTL mode once. A failed attempt is forgotten, so the next call retries. */
+  #ready(): Promise<SessionCommands> {
+    if (this.#commands !== undefined) return Promise.resolve(this.#commands);
+    const client = this.getInstance();
+    this.#choosing ??= chooseFieldTtlMode(client, this.#nativeFieldTtl).then(
+      (mode) => {
+        const commands = defineSessionCommands(client, mode);
+        // close() may have dropped this client meanwhile; its commands must not outlive it.
+        if (this.#client === client) this.#commands = commands;
+        return commands;
+      },
+      (error: unknown) => {
+        this.#choosing = undefined;
+        throw error;
+      },
+    );
+    return this.#choosing;
+  }
+}
+
+/** Metadata shares the hash under names starting with NUL, so a field name never may. */
+function fieldName(field: string): string {
+  if (field.charCodeAt(0) === 0) {
+    throw new InvalidKeyError(field, 'RedisStore reserves field names starting with NUL');
+  }
+  return field;
+}
+
+function checkedEntries(entries: readonly FieldWrite[]): readonly FieldWrite[] {
+  for (const { field } of entries) fieldName(field);
+  return entries;
+}

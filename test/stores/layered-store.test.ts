@@ -1,0 +1,332 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ConfigError } from '../../src/core/errors.ts';
+import { createSessionManager } from '../../src/core/session-manager.ts';
+import type { SessionStore, SweepableStore } from '../../src/core/store-contract.ts';
+import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-store.ts';
+import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { PostgresStore } from '../../src/stores/postgres/index.ts';
+import { RedisStore } from '../../src/stores/redis/index.ts';
+import { describeStoreConformance } from '../conformance/store-conformance.ts';
+import { Browser } from '../support/browser.ts';
+import { createTestSchema } from '../support/postgres.ts';
+import { layered, names } from './layered/support/tier-double.ts';
+import { connectRedis, deleteKeysUnder, uniquePrefix } from './redis/redis-test-server.ts';
+
+/**
+ * Reads each session back after every change, so that the suite's own reads are answered by a
+ * warm hot tier instead of the cold one.
+ */
+function readingBackAfterEveryCall(store: LayeredStore): SessionStore & SweepableStore {
+  const then =
+    <A extends [string, ...unknown[]], R>(
+      call: (...args: A) => Promise<R>,
+      keys: (args: A) => string[] = (args) => [args[0]],
+    ) =>
+    async (...args: A): Promise<R> => {
+      const result = await call(...args);
+      await Promise.all(keys(args).map((key) => store.getAll(key)));
+      return result;
+    };
+  return {
+    get: (key, field) => store.get(key, field),
+    getAll: (key) => store.getAll(key),
+    set: then((key, entry, options) => store.set(key, entry, options)),
+    setMany: then((key, entries, options) => store.setMany(key, entries, options)),
+    setIfAbsent: then((key, entry, options) => store.setIfAbsent(key, entry, options)),
+    remove: then((key, field) => store.remove(key, field)),
+    take: then((key, field) => store.take(key, field)),
+    delete: then((key) => store.delete(key)),
+    rename: then(
+      (from, to, options) => store.rename(from, to, options),
+      ([from, to]) => [from, to],
+    ),
+    expire: then((key, ttl, mode) => store.expire(key, ttl, mode)),
+    sweep: () => store.sweep(),
+  };
+}
+
+/** Registers the suite twice: as the suite reads (mostly hot misses), and answering from hot. */
+function describeLayeredConformance(
+  name: string,
+  setup: () => Promise<{ store: LayeredStore; teardown: () => Promise<void> }>,
+): void {
+  describeStoreConformance(`LayeredStore (${name})`, setup);
+  describeStoreConformance(`LayeredStore (${name}, answering from hot)`, async () => {
+    const { store, teardown } = await setup();
+    return { store: readingBackAfterEveryCall(store), teardown };
+  });
+}
+
+describeLayeredConformance('memory over memory', async () => {
+  const store = new LayeredStore({ hot: new MemoryStore(), cold: new MemoryStore() });
+  return { store, teardown: () => store.close() };
+});
+
+describeLayeredConformance('memory over Postgres', async () => {
+  const db = await createTestSchema({ prefix: 'ruts_layered_memory', max: 20 });
+  const cold = new PostgresStore({ pool: db.pool, schema: db.schema });
+  const store = new LayeredStore({ hot: new MemoryStore(), cold });
+  return {
+    store,
+    teardown: async () => {
+      await cold.close();
+      await db.drop();
+    },
+  };
+});
+
+describeLayeredConformance('Redis over Postgres', async () => {
+  const db = await createTestSchema({ prefix: 'ruts_layered_redis', max: 20 });
+  const client = await connectRedis();
+  const prefix = uniquePrefix('layered');
+  const cold = new PostgresStore({ pool: db.pool, schema: db.schema });
+  const store = new LayeredStore({ hot: new RedisStore({ client, prefix }), cold });
+  return {
+    store,
+    teardown: async () => {
+      await deleteKeysUnder(client, prefix);
+      await client.quit();
+      await cold.close();
+      await db.drop();
+    },
+  };
+});
+
+const key = 'fam00000.session';
+const utf8 = (text: string) => new TextEncoder().encode(text);
+const write = { create: true, idleMs: 24 * 60 * 60_000 };
+
+describe('LayeredStore', () => {
+  describe('options', () => {
+    it('rejects a tier that is not a session store, naming what it lacks', () => {
+      const notAStore = { get: async () => undefined } as unknown as SessionStore;
+      const create = () => new LayeredStore({ hot: notAStore, cold: new MemoryStore() });
+      expect(create).toThrow(ConfigError);
+      expect(create).toThrow(/hot must be a session store .* it lacks getAll, set,/);
+      expect(() => new LayeredStore({ hot: new MemoryStore(), cold: undefined as never })).toThrow(
+        /cold must be a session store/,
+      );
+      expect(() => new LayeredStore(undefined as never)).toThrow(ConfigError);
+    });
+
+    it('rejects one store as both tiers', () => {
+      const store = new MemoryStore();
+      expect(() => new LayeredStore({ hot: store, cold: store })).toThrow(
+        /hot and cold must be two different stores/,
+      );
+    });
+
+    it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, '60', 0.0001])(
+      'rejects a hotTtl of %s with a ConfigError that says what is allowed',
+      (hotTtl) => {
+        const create = () =>
+          new LayeredStore({
+            hot: new MemoryStore(),
+            cold: new MemoryStore(),
+            hotTtl: hotTtl as number,
+          });
+        expect(create).toThrow(ConfigError);
+        expect(create).toThrow(/hotTtl must be a positive number of seconds/);
+      },
+    );
+
+    it('rejects an onEvent that is not a function', () => {
+      const create = () =>
+        new LayeredStore({
+          hot: new MemoryStore(),
+          cold: new MemoryStore(),
+          onEvent: 'log' as never,
+        });
+      expect(create).toThrow(/onEvent must be a function/);
+    });
+
+    it('keeps sessions in hot for an hour by default', async () => {
+      const hot = new MemoryStore();
+      const store = new LayeredStore({ hot, cold: new MemoryStore() });
+      await store.set(key, { field: 'a', value: utf8('1') }, write);
+      await store.getAll(key);
+      const ttl = (await hot.getAll(key))?.fields.get('~complete')?.ttlMs;
+      expect(ttl).toBeLessThanOrEqual(3_600_000);
+      expect(ttl).toBeGreaterThan(3_590_000);
+    });
+
+    it('exposes the tiers it was given', () => {
+      const [hot, cold] = [new MemoryStore(), new MemoryStore()];
+      const store = new LayeredStore({ hot, cold });
+      expect([store.hot, store.cold]).toEqual([hot, cold]);
+    });
+  });
+
+  describe('events', () => {
+    it('logs each event with console.warn when no handler is given', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      try {
+        const hot = new MemoryStore();
+        const broken = new Proxy(hot, {
+          get: (target, property) =>
+            property === 'getAll'
+              ? () => Promise.reject(new Error('ECONNRESET'))
+              : Reflect.get(target, property),
+        });
+        const store = new LayeredStore({ hot: broken, cold: new MemoryStore() });
+        await store.getAll(key);
+        expect(warn).toHaveBeenCalledWith(
+          `ruts: LayeredStore getAll of ${key}: the hot tier failed; served from cold: ECONNRESET`,
+        );
+      } finally {
+        warn.mockRestore();
+      }
+    });
+  });
+
+  describe('close and sweep', () => {
+    it('leaves both tiers open on close: they belong to the caller', async () => {
+      const [hot, cold] = [new MemoryStore(), new MemoryStore()];
+      const store = new LayeredStore({ hot, cold });
+      await store.set(key, { field: 'a', value: utf8('1') }, write);
+      await store.getAll(key);
+      await store.close();
+      expect(hot.size).toBe(1);
+      expect(await cold.get(key, 'a')).toEqual(utf8('1'));
+    });
+
+    it('sweeps both tiers and counts what cold removed', async () => {
+      const [hot, cold] = [new MemoryStore(), new MemoryStore()];
+      const events: LayeredStoreEvent[] = [];
+      const store = new LayeredStore({ hot, cold, onEvent: (event) => events.push(event) });
+      await store.set(key, { field: 'a', value: utf8('1') }, { ...write, idleMs: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await store.sweep()).toBe(1);
+      const failing = Object.assign(Object.create(hot), {
+        sweep: () => Promise.reject(new Error('down')),
+      });
+      const degraded = new LayeredStore({ hot: failing, cold, onEvent: (e) => events.push(e) });
+      expect(await degraded.sweep()).toBe(0);
+      expect(events).toMatchObject([{ type: 'hot-error', operation: 'sweep' }]);
+    });
+  });
+
+  describe('behind the session handle', () => {
+    it("routes each write by the handle's write option, and serves reads from hot", async () => {
+      const { store, hot, cold } = layered();
+      const manager = createSessionManager<
+        { cart: string[]; nonce: string; audit: string; user: string },
+        { notice: string }
+      >({ secret: 'a-test-secret-that-is-long-enough-0123456789', store });
+      const browser = new Browser(manager);
+
+      const first = browser.request();
+      await first.set('cart', ['apple']);
+      await first.set('nonce', 'n-1', { write: 'hot' });
+      await first.flash('notice', 'saved');
+      const sessionKey = (await manager.verify(browser.cookie))?.key ?? '';
+      expect(names(await cold.inner.getAll(sessionKey))).toEqual(['@flash:notice', 'cart']);
+      expect(names(await hot.inner.getAll(sessionKey))).toContain('nonce');
+
+      const second = browser.request();
+      expect(await second.getAll()).toEqual({ cart: ['apple'], nonce: 'n-1' });
+      expect(await second.takeFlash('notice')).toBe('saved');
+
+      cold.reset();
+      const third = browser.request();
+      expect(await third.getAll()).toEqual({ cart: ['apple'], nonce: 'n-1' });
+      expect(await third.takeFlash('notice')).toBeUndefined();
+      expect(cold.total()).toBe(0);
+
+      await third.regenerate({ set: { user: 'ada' } });
+      const fourth = browser.request();
+      expect(await fourth.getAll()).toEqual({ cart: ['apple'], nonce: 'n-1', user: 'ada' });
+      await fourth.set('audit', 'logged in', { write: 'cold' });
+      expect(await browser.request().get('audit')).toBe('logged in');
+
+      await browser.request().destroy();
+      expect(hot.inner.size).toBe(0);
+      expect(cold.inner.size).toBe(0);
+    });
+  });
+
+  describe('over Redis and Postgres', () => {
+    let db: Awaited<ReturnType<typeof createTestSchema>>;
+    beforeAll(async () => {
+      db = await createTestSchema({ prefix: 'ruts_layered_tiers' });
+    });
+    afterAll(async () => {
+      await db?.drop();
+    });
+
+    it('answers a warm session from Redis without a query to Postgres', async () => {
+      const client = await connectRedis();
+      const prefix = uniquePrefix('layered-warm');
+      const postgres = new PostgresStore({ pool: db.pool, schema: db.schema });
+      const calls: string[] = [];
+      const cold = new Proxy(postgres, {
+        get(target, property) {
+          const member = Reflect.get(target, property);
+          if (typeof member !== 'function') return member;
+          return (...args: unknown[]) => {
+            calls.push(String(property));
+            return member.apply(target, args);
+          };
+        },
+      });
+      const store = new LayeredStore({ hot: new RedisStore({ client, prefix }), cold });
+      const key = 'fam00001.warm';
+      try {
+        await store.setMany(
+          key,
+          [
+            { field: 'a', value: utf8('1') },
+            { field: 'b', value: utf8('2'), ttlMs: 90 * 60_000 },
+          ],
+          write,
+        );
+        const fromPostgres = await store.getAll(key);
+        calls.length = 0;
+        const fromRedis = await store.getAll(key);
+        expect(await store.get(key, 'b')).toEqual(utf8('2'));
+        expect(calls).toEqual([]);
+        expect(fromRedis?.createdAt).toBe(fromPostgres?.createdAt);
+        expect(fromRedis?.fields.get('b')?.ttlMs).toBeGreaterThan(90 * 60_000 - 1_500);
+      } finally {
+        await deleteKeysUnder(client, prefix);
+        await client.quit();
+        await postgres.close();
+      }
+    });
+
+    it('keeps serving reads and writes from Postgres, and reports the failures', async () => {
+      const client = await connectRedis();
+      const prefix = uniquePrefix('layered-killed');
+      const cold = new PostgresStore({ pool: db.pool, schema: db.schema });
+      const events: LayeredStoreEvent[] = [];
+      const store = new LayeredStore({
+        hot: new RedisStore({ client, prefix }),
+        cold,
+        onEvent: (event) => events.push(event),
+      });
+      const key = 'fam00001.killed';
+      try {
+        await store.set(key, { field: 'a', value: utf8('1') }, write);
+        expect((await store.getAll(key))?.fields.size).toBe(1);
+        // The connection drops and does not come back: every hot call now rejects.
+        client.disconnect();
+        await store.set(key, { field: 'b', value: utf8('2') }, write);
+        const session = await store.getAll(key);
+        expect([...(session?.fields.keys() ?? [])].sort()).toEqual(['a', 'b']);
+        expect(await store.get(key, 'b')).toEqual(utf8('2'));
+        expect(await store.take(key, 'a')).toEqual(utf8('1'));
+        expect(await store.delete(key)).toBe(true);
+        expect(events.length).toBeGreaterThan(0);
+        expect(events.every((event) => event.type !== 'cold-error')).toBe(true);
+        expect(events.map((event) => event.error)).toContainEqual(
+          expect.objectContaining({ message: expect.stringMatching(/Connection is closed/) }),
+        );
+      } finally {
+        const cleaner = await connectRedis();
+        await deleteKeysUnder(cleaner, prefix);
+        await cleaner.quit();
+        await cold.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Test doubles for the layered store's tiers: a real {@link MemoryStore} behind a Proxy that
+ * counts calls and can be made to reject, all at once (a killed server) or call by call (a
+ * failure part-way through an operation).
+ *
+ * @packageDocumentation
+ */
+
+import type { SessionStore, WriteOptions } from '../../../../src/core/store-contract.ts';
+import { LayeredStore, type LayeredStoreEvent } from '../../../../src/stores/layered-store.ts';
+import { MemoryStore } from '../../../../src/stores/memory-store.ts';
+
+type Method = Exclude<keyof SessionStore, 'close'>;
+
+/** One tier: the store to hand to the layered store, and the controls behind it. */
+export interface TierDouble {
+  /** What the layered store calls. */
+  readonly store: SessionStore;
+  /** The real store behind it, for looking at what the tier holds without counting. */
+  readonly inner: MemoryStore;
+  /** Calls per method since the last {@link reset}. */
+  readonly calls: Partial<Record<Method, number>>;
+  /** Every call from now on rejects, as a killed server's would. */
+  kill(): void;
+  revive(): void;
+  /** Calls for which `when` returns true reject; others go through. */
+  failWhen(when: (method: Method, args: readonly unknown[]) => boolean): void;
+  /**
+   * The next call of `method` runs against the real store at once, but its result is held back
+   * until `release()`: the caller sees the state from before whatever happens meanwhile.
+   */
+  hold(method: Method): { release(): void };
+  /** Forgets the counts. */
+  reset(): void;
+  /** Calls to the tier since the last reset. */
+  total(): number;
+}
+
+export function tierDouble(inner = new MemoryStore()): TierDouble {
+  let killed = false;
+  let when: (method: Method, args: readonly unknown[]) => boolean = () => false;
+  const calls: Partial<Record<Method, number>> = {};
+  const held = new Map<Method, Promise<void>>();
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const member = Reflect.get(target, property, receiver);
+      if (typeof member !== 'function' || property === 'close') return member;
+      const method = property as Method;
+      return (...args: unknown[]) => {
+        calls[method] = (calls[method] ?? 0) + 1;
+        if (killed || when(method, args)) {
+          return Promise.reject(new Error(`connect ECONNREFUSED (${method})`));
+        }
+        const result = member.apply(target, args);
+        const gate = held.get(method);
+        if (gate === undefined) return result;
+        held.delete(method);
+        return gate.then(() => result);
+      };
+    },
+  });
+  return {
+    store,
+    inner,
+    calls,
+    kill: () => {
+      killed = true;
+    },
+    revive: () => {
+      killed = false;
+    },
+    failWhen: (predicate) => {
+      when = predicate;
+    },
+    hold: (method) => {
+      let release = () => {};
+      held.set(
+        method,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return { release: () => release() };
+    },
+    reset: () => {
+      for (const method of Object.keys(calls)) delete calls[method as Method];
+    },
+    total: () => Object.values(calls).reduce((sum, count) => sum + (count ?? 0), 0),
+  };
+}
+
+/** A layered store over two doubles, recording its events. */
+export function layered(
+  options: { hotTtl?: number; hotNow?: () => number; coldNow?: () => number } = {},
+) {
+  const hot = tierDouble(new MemoryStore({ now: options.hotNow }));
+  const cold = tierDouble(new MemoryStore({ now: options.coldNow }));
+  const events: LayeredStoreEvent[] = [];
+  const store = new LayeredStore({
+    hot: hot.store,
+    cold: cold.store,
+    hotTtl: options.hotTtl,
+    onEvent: (event) => events.push(event),
+  });
+  return { store, hot, cold, events };
+}
+
+/** A clock tests move by hand. */
+export function clock(start = 1_700_000_000_000) {
+  let time = start;
+  return {
+    now: () => time,
+    advance: (ms: number) => {
+      time += ms;
+    },
+  };
+}
+
+export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+export const text = (bytes: Uint8Array | undefined): string | undefined =>
+  bytes && new TextDecoder().decode(bytes);
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+
+/** Write options that create the session, with a one-day idle timeout unless told otherwise. */
+export function write(extra: Partial<WriteOptions> = {}): WriteOptions {
+  return { create: true, idleMs: 24 * HOUR, ...extra };
+}
+
+/** Field names of a stored session, sorted. */
+export function names(session: { fields: Map<string, unknown> } | undefined): string[] {
+  return session ? [...session.fields.keys()].sort() : [];
+}

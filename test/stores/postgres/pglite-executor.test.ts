@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/core/errors.ts';
+import type { PostgresExecutor } from '../../../src/stores/postgres/executor.ts';
+import { pgliteExecutor } from '../../../src/stores/postgres/pglite-executor.ts';
+import { migrate } from '../../../src/stores/postgres/postgres-migration.ts';
+import { PostgresStore } from '../../../src/stores/postgres/postgres-store.ts';
+import { describeStoreConformance } from '../../conformance/store-conformance.ts';
+
+const folders: string[] = [];
+function tempFolder(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'ruts-pglite-'));
+  folders.push(folder);
+  return folder;
+}
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+function gate() {
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+const write = { create: true, idleMs: 60_000 };
+
+describeStoreConformance('PostgresStore on PGlite', async () => {
+  const executor = pgliteExecutor(tempFolder());
+  // Boots the database here, so its second or two of start-up is not billed to the first test.
+  await migrate(executor);
+  const store = new PostgresStore({ executor });
+  return { store, teardown: () => store.close() };
+});
+
+describe('pgliteExecutor', () => {
+  /** One in-memory database for the tests that need no folder: each boot takes a second. */
+  let memory: PostgresExecutor;
+  beforeAll(async () => {
+    memory = pgliteExecutor('memory://');
+    await memory.query('CREATE TABLE counter (name text PRIMARY KEY, n int)', []);
+  });
+  afterAll(async () => {
+    await memory?.close();
+  });
+
+  it('keeps sessions in its folder across a close and a reopen', async () => {
+    const folder = tempFolder();
+    const first = new PostgresStore({ executor: pgliteExecutor(folder), migrate: true });
+    await first.set('family1.key', { field: 'cart', value: utf8('3 apples') }, write);
+    await first.close();
+
+    const second = new PostgresStore({ executor: pgliteExecutor(folder), migrate: true });
+    try {
+      expect(await second.get('family1.key', 'cart')).toEqual(utf8('3 apples'));
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('runs on a PGlite instance you pass, and leaves it open on close', async () => {
+    const db = await PGlite.create();
+    const executor = pgliteExecutor(db);
+    expect(await migrate(executor)).toBe(true);
+    const store = new PostgresStore({ executor });
+    await store.set('family1.key', { field: 'a', value: utf8('1') }, write);
+    await store.close();
+    const rows = await db.query('SELECT count(*)::int AS n FROM ruts_sessions');
+    expect(rows.rows).toEqual([{ n: 1 }]);
+    await db.close();
+  });
+
+  it('holds a statement issued during a transaction until the transaction commits', async () => {
+    await memory.query(`INSERT INTO counter VALUES ('held', 0)`, []);
+    const inside = gate();
+    const proceed = gate();
+    const transaction = memory.transaction(async (tx) => {
+      await tx.query(`UPDATE counter SET n = n + 1 WHERE name = 'held'`, []);
+      inside.open();
+      await proceed.opened;
+      await tx.query(`UPDATE counter SET n = n + 1 WHERE name = 'held'`, []);
+    });
+    await inside.opened;
+    let seen: unknown;
+    const outside = memory.query(`SELECT n FROM counter WHERE name = 'held'`, []).then((rows) => {
+      seen = rows;
+      return rows;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toBeUndefined();
+    proceed.open();
+    await transaction;
+    expect(await outside).toEqual([{ n: 2 }]);
+  });
+
+  it('rolls a transaction back when its work throws', async () => {
+    await memory.query(`INSERT INTO counter VALUES ('rolled back', 0)`, []);
+    const failing = memory.transaction(async (tx) => {
+      await tx.query(`UPDATE counter SET n = n + 1 WHERE name = 'rolled back'`, []);
+      throw new Error('changed my mind');
+    });
+    await expect(failing).rejects.toThrow('changed my mind');
+    expect(await memory.query(`SELECT n FROM counter WHERE name = 'rolled back'`, [])).toEqual([
+      { n: 0 },
+    ]);
+  });
+
+  it('creates the tables once, however often migrate runs', async () => {
+    expect(await migrate(memory)).toBe(true);
+    expect(await migrate(memory)).toBe(false);
+    expect(await migrate(memory, { schema: 'sessions', tablePrefix: 'app_' })).toBe(true);
+    const rows = await memory.query<{ name: string }>(
+      `SELECT table_schema || '.' || table_name AS name FROM information_schema.tables
+       WHERE table_name LIKE '%session%' ORDER BY 1`,
+      [],
+    );
+    expect(rows.map((row) => row.name)).toEqual([
+      'public.ruts_session_fields',
+      'public.ruts_sessions',
+      'sessions.app_session_fields',
+      'sessions.app_sessions',
+    ]);
+  });
+
+  it('refuses statements once closed, rather than reopening the database', async () => {
+    const executor = pgliteExecutor('memory://');
+    await executor.close();
+    await expect(executor.query('SELECT 1', [])).rejects.toThrow(/closed/);
+  });
+
+  it('refuses anything but a path or a PGlite instance', () => {
+    expect(() => pgliteExecutor('')).toThrow(ConfigError);
+    expect(() => pgliteExecutor({} as never)).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgExecutor } from '../../../src/stores/postgres/pg-executor.ts';
+import {
+  INIT_MIGRATION,
+  initMigrationSql,
+  migrate,
+} from '../../../src/stores/postgres/postgres-migration.ts';
+import { PostgresStore } from '../../../src/stores/postgres/postgres-store.ts';
+import {
+  createTestSchema,
+  MIGRATIONS_DIR,
+  readMigrations,
+  type TestSchema,
+} from '../../support/postgres.ts';
+
+/** What the store's SQL relies on, as the catalog describes it. */
+const EXPECTED_COLUMNS = [
+  'ruts_session_fields.expires_at timestamp with time zone(6) null',
+  'ruts_session_fields.name text not null',
+  'ruts_session_fields.session_key text not null',
+  'ruts_session_fields.value bytea not null',
+  'ruts_sessions.created_at timestamp with time zone(6) not null default CURRENT_TIMESTAMP',
+  'ruts_sessions.deadline timestamp with time zone(6) null',
+  'ruts_sessions.expires_at timestamp with time zone(6) null',
+  'ruts_sessions.key text not null',
+];
+
+/** Named as Prisma names them, so `prisma migrate diff` sees no drift. */
+const EXPECTED_CONSTRAINTS = [
+  'ruts_session_fields_pkey: ruts_session_fields PRIMARY KEY (session_key, name)',
+  'ruts_session_fields_session_key_fkey: ruts_session_fields FOREIGN KEY (session_key) ' +
+    'REFERENCES ruts_sessions(key) ON UPDATE CASCADE ON DELETE CASCADE',
+  'ruts_sessions_pkey: ruts_sessions PRIMARY KEY (key)',
+];
+
+const EXPECTED_INDEXES = [
+  'ruts_session_fields_expires_at_idx: ruts_session_fields USING btree (expires_at)',
+  'ruts_session_fields_pkey: ruts_session_fields USING btree (session_key, name)',
+  'ruts_sessions_expires_at_idx: ruts_sessions USING btree (expires_at)',
+  'ruts_sessions_pkey: ruts_sessions USING btree (key)',
+];
+
+/** The schema's tables, columns, constraints and indexes, with the schema name taken out. */
+async function describeSchema(pool: pg.Pool, schema: string, prefix = 'ruts_') {
+  const strip = (text: string) =>
+    text.replaceAll(`${schema}.`, '').replaceAll(`"${schema}".`, '').replaceAll(prefix, 'ruts_');
+  const columns = await pool.query(
+    `SELECT table_name || '.' || column_name || ' ' || data_type
+        || coalesce('(' || datetime_precision || ')', '')
+        || CASE WHEN is_nullable = 'YES' THEN ' null' ELSE ' not null' END
+        || coalesce(' default ' || column_default, '') AS line
+     FROM information_schema.columns WHERE table_schema = $1 ORDER BY 1`,
+    [schema],
+  );
+  const constraints = await pool.query(
+    `SELECT c.conname || ': ' || c.conrelid::regclass::text || ' ' || pg_get_constraintdef(c.oid)
+        AS line
+     FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+     WHERE n.nspname = $1 ORDER BY 1`,
+    [schema],
+  );
+  const indexes = await pool.query(
+    `SELECT indexname || ': ' || tablename || ' ' || regexp_replace(indexdef, '^.* ON \\S+ ', '')
+        AS line
+     FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`,
+    [schema],
+  );
+  const lines = (result: pg.QueryResult) => result.rows.map((row) => strip(row.line as string));
+  return { columns: lines(columns), constraints: lines(constraints), indexes: lines(indexes) };
+}
+
+describe('the committed Prisma migration', () => {
+  let db: TestSchema;
+  beforeAll(async () => {
+    db = await createTestSchema({ prefix: 'ruts_migration' });
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('is one init migration in the folder layout prisma migrate deploy reads', () => {
+    expect(readMigrations().map((migration) => migration.name)).toEqual([INIT_MIGRATION]);
+    const lock = readFileSync(`${MIGRATIONS_DIR}migration_lock.toml`, 'utf8');
+    expect(lock).toMatch(/^provider = "postgresql"$/m);
+  });
+
+  it('is exactly the SQL the store ships for databases without the Prisma CLI', () => {
+    expect(initMigrationSql()).toBe(readMigrations()[0]?.sql);
+  });
+
+  it('creates the columns, keys and indexes the store queries', async () => {
+    const schema = await describeSchema(db.pool, db.schema);
+    expect(schema.columns).toEqual(EXPECTED_COLUMNS);
+    expect(schema.constraints).toEqual(EXPECTED_CONSTRAINTS);
+    expect(schema.indexes).toEqual(EXPECTED_INDEXES);
+  });
+
+  it('creates the same tables as migrate() does under another schema and prefix', async () => {
+    const other = await createTestSchema({ prefix: 'ruts_migration', migrate: false });
+    try {
+      expect(
+        await migrate(pgExecutor(other.pool), { schema: other.schema, tablePrefix: 'app_' }),
+      ).toBe(true);
+      expect(await describeSchema(other.pool, other.schema, 'app_')).toEqual(
+        await describeSchema(db.pool, db.schema),
+      );
+    } finally {
+      await other.drop();
+    }
+  });
+
+  it('supports every store operation', async () => {
+    const store = new PostgresStore({ pool: db.pool, schema: db.schema });
+    const value = (text: string) => new TextEncoder().encode(text);
+    const write = { create: true, idleMs: 60_000 };
+    const key = 'family1.applied-schema';
+
+    expect(await store.set(key, { field: 'a', value: value('1') }, write)).toEqual({
+      ttlMs: 60_000,
+    });
+    await store.setMany(key, [{ field: 'b', value: value('2'), ttlMs: 120_000 }], write);
+    expect(await store.setIfAbsent(key, { field: 'c', value: value('3') }, write)).toMatchObject({
+      written: true,
+    });
+    expect(await store.get(key, 'a')).toEqual(value('1'));
+    expect([...((await store.getAll(key))?.fields.keys() ?? [])].sort()).toEqual(['a', 'b', 'c']);
+    expect(await store.remove(key, 'a')).toBe(true);
+    expect(await store.take(key, 'b')).toEqual(value('2'));
+    expect(await store.expire(key, 30_000, 'extend')).toMatchObject({ ttlMs: expect.any(Number) });
+    expect(await store.expire(key, 'persistent', 'set')).toEqual({ ttlMs: null });
+    expect(await store.expire(key, 90_000, 'set')).toEqual({ ttlMs: 90_000 });
+    expect(await store.rename(key, `${key}-renamed`, { idleMs: 1_000 })).toMatchObject({
+      status: 'renamed',
+    });
+    expect(await store.sweep()).toBe(0);
+    expect(await store.delete(`${key}-renamed`)).toBe(true);
+    expect(await store.expire(key, 0, 'set')).toBeNull();
+    await store.close();
+  });
+});
