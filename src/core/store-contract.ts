@@ -41,7 +41,10 @@ export type FieldTtl = number | 'persistent';
 export interface FieldWrite {
   readonly field: string;
   readonly value: Uint8Array;
-  /** The field's own TTL. Leave it undefined for a field that lives as long as its session. */
+  /**
+   * The field's own TTL: a positive number of ms, or `'persistent'`. Leave it undefined for a
+   * field that lives as long as its session.
+   */
   readonly ttlMs?: FieldTtl;
 }
 
@@ -127,7 +130,7 @@ export interface SessionStore {
   /** Writes the field only if it is absent or expired. `null` as for {@link set}. */
   setIfAbsent(key: string, entry: FieldWrite, options: WriteOptions): Promise<InsertResult | null>;
 
-  /** Upserts several fields in one atomic step. `null` as for {@link set}. */
+  /** Upserts several fields (at least one) in one atomic step. `null` as for {@link set}. */
   setMany(
     key: string,
     entries: readonly FieldWrite[],

@@ -37,6 +37,23 @@ export function describeConcurrency(store: () => SessionStore): void {
       expect(hex(await store().get(key, 'f'))).toBe(hex(utf8(`writer ${winners[0]}`)));
     });
 
+    it('lets exactly one of 50 concurrent setIfAbsent calls write to an existing session', async () => {
+      const key = newKey();
+      await store().set(key, { field: 'other', value: utf8('x') }, opts());
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store().setIfAbsent(
+            key,
+            { field: 'f', value: utf8(`writer ${i}`) },
+            opts({ create: false }),
+          ),
+        ),
+      );
+      const winners = results.flatMap((result, i) => (result?.written ? [i] : []));
+      expect(winners).toHaveLength(1);
+      expect(hex(await store().get(key, 'f'))).toBe(hex(utf8(`writer ${winners[0]}`)));
+    });
+
     it('hands a field to exactly one of 50 concurrent takers', async () => {
       const key = newKey();
       await store().set(key, { field: 'flash', value: utf8('once') }, opts());

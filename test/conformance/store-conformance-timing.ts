@@ -52,6 +52,27 @@ export function describeExpiryInRealTime(store: () => SessionStore): void {
       expect(names(await store().getAll(key))).toEqual(['lengthened', 'plain']);
     });
 
+    it.concurrent('starts an expired session afresh under 40 concurrent writers', async ({
+      expect,
+    }) => {
+      const key = newKey();
+      const old = Array.from({ length: 10 }, (_, i) => ({ field: `old-${i}`, value: utf8('x') }));
+      await store().setMany(key, old, opts({ idleMs: SHORT }));
+      const before = Date.now();
+      await sleep(WAIT);
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          store().set(key, { field: `new-${i}`, value: utf8(`${i}`) }, opts()),
+        ),
+      );
+      const session = await store().getAll(key);
+      expect(session?.fields.size).toBe(40);
+      for (let i = 0; i < 40; i++) {
+        expect(hex(session?.fields.get(`new-${i}`)?.value)).toBe(hex(utf8(`${i}`)));
+      }
+      expect(session?.createdAt).toBeGreaterThan(before);
+    });
+
     it.concurrent('keeps a session alive as long as its longest-lived field', async ({
       expect,
     }) => {
