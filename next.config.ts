@@ -13,6 +13,9 @@ const config: NextConfig = {
   reactStrictMode: true,
   turbopack: { root: repositoryRoot },
   outputFileTracingRoot: repositoryRoot,
+  // PGlite (the embedded session store) loads its WebAssembly from files beside its own module,
+  // so it must be required from node_modules at run time rather than bundled.
+  serverExternalPackages: ['@electric-sql/pglite'],
 };
 
 export default config;

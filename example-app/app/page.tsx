@@ -1,38 +1,43 @@
+import { FlashMessages } from '@/components/flash-messages';
+import { ProductCard } from '@/components/product-card';
+import { products } from '@/lib/catalog';
 import { getSession } from '@/lib/session';
-import { countVisit, forget } from './actions';
 
-export const dynamic = 'force-dynamic';
-
-export default async function Home() {
+export default async function HomePage() {
   const session = await getSession();
-  const [data, notice, info] = await Promise.all([
-    session.getAll(),
+  const [notice, error] = await Promise.all([
     session.takeFlash('notice'),
-    session.info(),
+    session.takeFlash('error'),
   ]);
-
   return (
-    <main>
-      <h1>ruts</h1>
-      <p>
-        This page reads its session in a Server Component. The buttons are Server Actions that write
-        to it field by field; the cookie only carries a sealed id.
-      </p>
-      {notice ? <p role="status">{notice}</p> : null}
-      <dl>
-        <dt>Visits counted</dt>
-        <dd data-testid="visits">{data.visits ?? 0}</dd>
-        <dt>Last visit</dt>
-        <dd>{data.lastVisit ?? 'never'}</dd>
-        <dt>Session expires</dt>
-        <dd>{info?.expiresAt?.toISOString() ?? 'no session yet'}</dd>
-      </dl>
-      <form action={countVisit}>
-        <button type="submit">Count a visit</button>
-      </form>
-      <form action={forget}>
-        <button type="submit">Forget me</button>
-      </form>
-    </main>
+    <>
+      <FlashMessages notice={notice} error={error} />
+      <section className="hero">
+        <div>
+          <p className="eyebrow">Small-batch hiking gear</p>
+          <h1>Kit for the long way round.</h1>
+          <p>
+            Six things we carry on every trail, and nothing we would not. Light enough for a day on
+            the ridge, tough enough for the week after.
+          </p>
+        </div>
+        <ul className="card hero-points">
+          <li>Free returns on anything that never left the trailhead</li>
+          <li>Every item tested on our own weekend hikes</li>
+          <li>Your cart is kept on our server, not in your browser</li>
+        </ul>
+      </section>
+      <section aria-labelledby="catalogue">
+        <div className="section-title">
+          <h2 id="catalogue">The catalogue</h2>
+          <span className="muted small">{products.length} products</span>
+        </div>
+        <div className="product-grid">
+          {products.map((product) => (
+            <ProductCard key={product.id} product={product} />
+          ))}
+        </div>
+      </section>
+    </>
   );
 }

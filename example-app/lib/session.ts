@@ -1,35 +1,37 @@
-import { MemoryStore } from 'ruts';
 import { createSessions } from 'ruts/next';
+import { cookieOptions, sessionSecret } from './session-options';
+import { sessionStore } from './store';
 
-/** What this app keeps in a session. `getSession()` is typed by it. */
+/** What the shop keeps in a session. `getSession()` is typed by it. */
 export interface AppSession {
-  visits: number;
-  lastVisit: string;
+  userId: string;
+  username: string;
+  /** The last five product ids viewed, newest first; expires on its own. */
+  recentlyViewed: string[];
+  /** One field per product in the cart, holding its quantity, so tabs never overwrite each other. */
+  [cartLine: `cart:${string}`]: number;
 }
 
 export interface AppFlash {
   notice: string;
+  error: string;
 }
 
-function sessionSecret(): string {
-  const secret = process.env.SESSION_SECRET;
-  if (secret) return secret;
-  if (process.env.NODE_ENV === 'production') {
-    throw new Error('Set SESSION_SECRET (at least 32 characters) before running in production.');
+function maxValueBytes(): number {
+  const raw = process.env.SESSION_MAX_VALUE_BYTES;
+  if (raw === undefined || raw === '') return 4096;
+  const bytes = Number(raw);
+  if (!Number.isInteger(bytes) || bytes <= 0) {
+    throw new Error(`SESSION_MAX_VALUE_BYTES must be a positive whole number (got "${raw}").`);
   }
-  // Development only: a fixed secret keeps sessions valid across dev-server reloads.
-  return 'development-only-secret-change-me-0123456789';
+  return bytes;
 }
-
-// One store per server process; globalThis keeps it across dev-server module reloads.
-const globalStore = globalThis as { rutsExampleStore?: MemoryStore };
-globalStore.rutsExampleStore ??= new MemoryStore();
-const store = globalStore.rutsExampleStore;
 
 export const sessions = createSessions<AppSession, AppFlash>({
-  secret: sessionSecret(),
-  store,
-  idleTimeout: 60 * 60 * 24,
+  secret: sessionSecret,
+  cookie: cookieOptions,
+  store: sessionStore(),
+  maxValueBytes: maxValueBytes(),
 });
 
 export const { getSession } = sessions;

@@ -139,7 +139,8 @@ export class InvalidTtlError extends RutsError {
   constructor(ttl: unknown) {
     super(
       'RUTS_INVALID_TTL',
-      `ttl must be a positive number of seconds or 'persistent' (got ${String(ttl)}). ` +
+      `ttl must be a positive number of seconds, at most 100 years, or 'persistent' ` +
+        `(got ${String(ttl)}). ` +
         'To remove a field use session.remove(); to end the session use session.destroy().',
     );
   }

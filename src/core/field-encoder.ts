@@ -4,10 +4,16 @@ import { assertValidKey } from './field-keys.ts';
 import type { ResolvedSessionConfig } from './session-config.ts';
 import type { FieldTtl, FieldWrite } from './store-contract.ts';
 
+/**
+ * The longest numeric TTL accepted: 100 years. Longer ones overflow database intervals and mean
+ * "never" anyway, which is what `'persistent'` says.
+ */
+export const MAX_TTL_SECONDS = 100 * 365 * 24 * 60 * 60;
+
 /** Converts a public TTL in seconds to the store's milliseconds, rejecting nonsense. */
 export function toStoreTtl(ttl: number | 'persistent' | undefined): FieldTtl | undefined {
   if (ttl === undefined || ttl === 'persistent') return ttl;
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_TTL_SECONDS) {
     throw new InvalidTtlError(ttl);
   }
   return Math.max(1, Math.round(ttl * 1000));

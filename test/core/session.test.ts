@@ -383,6 +383,8 @@ describe('Session', () => {
     await expect(session.set('', 1)).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(session.set('@flash:notice', 1)).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(session.set('cart', [], { ttl: -1 })).rejects.toBeInstanceOf(InvalidTtlError);
+    await expect(session.set('cart', [], { ttl: 1e300 })).rejects.toBeInstanceOf(InvalidTtlError);
+    await expect(session.expire(Number.NaN)).rejects.toBeInstanceOf(InvalidTtlError);
   });
 
   it('wraps a store failure in a StoreError that keeps the cause', async () => {

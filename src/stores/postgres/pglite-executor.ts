@@ -95,5 +95,10 @@ function isPGlite(source: object): source is PGliteLike {
 
 async function open(dataDir: string, options: PGliteOptions = {}) {
   const { PGlite } = await import('@electric-sql/pglite');
+  // PGlite creates its own folder but not its parents, and says so only on the first write.
+  if (!dataDir.includes('://')) {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dataDir, { recursive: true });
+  }
   return PGlite.create(dataDir, options);
 }

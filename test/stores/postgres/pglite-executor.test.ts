@@ -64,6 +64,17 @@ describe('pgliteExecutor', () => {
     }
   });
 
+  it('creates missing parent folders of its data folder', async () => {
+    const folder = join(tempFolder(), 'not', 'there', 'yet');
+    const store = new PostgresStore({ executor: pgliteExecutor(folder), migrate: true });
+    try {
+      await store.set('family1.key', { field: 'a', value: utf8('1') }, write);
+      expect(await store.get('family1.key', 'a')).toEqual(utf8('1'));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('runs on a PGlite instance you pass, and leaves it open on close', async () => {
     const db = await PGlite.create();
     const executor = pgliteExecutor(db);

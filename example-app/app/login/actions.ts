@@ -1,0 +1,37 @@
+'use server';
+
+import { refreshAndRedirect } from '@/lib/refresh-redirect';
+import { getSession } from '@/lib/session';
+import { safeReturnPath, USERNAME_RULE, userIdFor, validUsername } from '@/lib/sign-in';
+
+/** What the sign-in form shows after a failed attempt. */
+export interface SignInState {
+  error?: string;
+  /** What was typed, so the form keeps it. */
+  username?: string;
+}
+
+/**
+ * Signs in by username alone (this is a session demo, not an auth system). The session moves
+ * to a new id in the same step that stores the user, against session fixation; the cart and
+ * other fields come along.
+ */
+export async function signIn(_previous: SignInState, form: FormData): Promise<SignInState> {
+  const typed = String(form.get('username') ?? '').trim();
+  const username = validUsername(typed);
+  if (username === undefined) {
+    return { error: typed === '' ? 'Enter a username.' : USERNAME_RULE, username: typed };
+  }
+  const session = await getSession();
+  await session.regenerate({ set: { userId: userIdFor(username), username } });
+  await session.flash('notice', `Welcome back, ${username}.`);
+  refreshAndRedirect(safeReturnPath(form.get('next')) ?? '/dashboard');
+}
+
+/** Deletes the session and its cookie; a fresh session carries the goodbye message. */
+export async function signOut(): Promise<void> {
+  const session = await getSession();
+  await session.destroy();
+  await session.flash('notice', 'You have signed out.');
+  refreshAndRedirect('/');
+}

@@ -1,0 +1,31 @@
+/** Usernames: 1 to 40 letters, digits, dots, underscores or hyphens. */
+const USERNAME = /^[A-Za-z0-9._-]{1,40}$/;
+
+export const USERNAME_RULE = 'Use 1 to 40 letters, digits, dots, underscores or hyphens.';
+
+/** The username if it follows {@link USERNAME_RULE}, else `undefined`. */
+export function validUsername(value: unknown): string | undefined {
+  return typeof value === 'string' && USERNAME.test(value) ? value : undefined;
+}
+
+/** The user id the shop derives from a username. */
+export function userIdFor(username: string): string {
+  return `u_${username.toLowerCase()}`;
+}
+
+/**
+ * The path to return to after signing in, if `value` is a path on this site: it must start with
+ * a single `/`, so `//evil.example` or `/\evil.example` cannot send the user elsewhere.
+ */
+export function safeReturnPath(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value.startsWith('/') || /^\/[/\\]/.test(value)) {
+    return undefined;
+  }
+  const base = 'http://shop.invalid';
+  try {
+    const url = new URL(value, base);
+    return url.origin === base ? url.pathname + url.search + url.hash : undefined;
+  } catch {
+    return undefined;
+  }
+}
