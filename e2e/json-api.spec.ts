@@ -17,6 +17,7 @@ interface ApiCall {
 interface ApiAnswer {
   status: number;
   contentType: string | null;
+  cacheControl: string | null;
   body: unknown;
 }
 
@@ -38,6 +39,7 @@ function callApi(page: Page, call: ApiCall): Promise<ApiAnswer> {
     return {
       status: response.status,
       contentType: response.headers.get('content-type'),
+      cacheControl: response.headers.get('cache-control'),
       body: parsed,
     };
   }, call);
@@ -56,9 +58,10 @@ test('the JSON API reads, writes, removes, signs in and signs out', async ({
   const empty = await callApi(page, { method: 'GET', path: '/api/session' });
   expect(empty.status).toBe(200);
   expect(empty.body).toEqual({ fields: {} });
+  // The first write creates the session and sets its cookie: no shared cache may keep that.
   expect(
     await callApi(page, { method: 'PUT', path: '/api/session/theme', ...json({ value: 'dark' }) }),
-  ).toMatchObject({ status: 200, body: { ok: true } });
+  ).toMatchObject({ status: 200, body: { ok: true }, cacheControl: 'private, no-store' });
   expect(
     await callApi(page, {
       method: 'PUT',
@@ -82,7 +85,7 @@ test('the JSON API reads, writes, removes, signs in and signs out', async ({
   const anonymous = await expectSessionCookie(context);
   expect(
     await callApi(page, { method: 'POST', path: '/api/login', ...json({ username: 'Ada' }) }),
-  ).toMatchObject({ status: 200, body: { userId: 'u_ada' } });
+  ).toMatchObject({ status: 200, body: { userId: 'u_ada' }, cacheControl: 'private, no-store' });
   const signedIn = await expectSessionCookie(context);
   expect(signedIn.value).not.toBe(anonymous.value);
   expect(await fieldsForCookie(request, baseURL as string, anonymous.value)).toEqual({});
@@ -96,6 +99,7 @@ test('the JSON API reads, writes, removes, signs in and signs out', async ({
   expect(await callApi(page, { method: 'POST', path: '/api/logout' })).toMatchObject({
     status: 200,
     body: { ok: true },
+    cacheControl: 'private, no-store',
   });
   expect(await findSessionCookie(context)).toBeUndefined();
   expect(await fieldsForCookie(request, baseURL as string, signedIn.value)).toEqual({});
