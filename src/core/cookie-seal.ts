@@ -73,6 +73,27 @@ const SEAL_PART_COUNT = 8;
 const SECRET_ID_PART = 1;
 const EXPIRATION_PART = 5;
 const EXPIRATION = /^[1-9][0-9]*$/;
+/** Parts iron writes as lowercase hex (the two salts) and as base64url (iv, ciphertext, hmac). */
+const HEX_PARTS = [2, 6] as const;
+const BASE64URL_PARTS = [3, 4, 7] as const;
+const HEX = /^[0-9a-f]+$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const BASE64URL_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Whether `text` is base64url exactly as an encoder writes it. iron's decoder is lenient: it
+ * skips characters outside the alphabet and ignores the unused low bits of the last digit, so
+ * without this check many strings would verify as the same seal. One cookie, one spelling.
+ */
+function isCanonicalBase64url(text: string): boolean {
+  if (!BASE64URL.test(text)) return false;
+  const tail = text.length % 4;
+  if (tail === 1) return false;
+  if (tail === 0) return true;
+  const last = BASE64URL_DIGITS.indexOf(text.charAt(text.length - 1));
+  // Two leftover digits carry 8 bits of 12, three carry 16 of 18: the rest must be zero.
+  return tail === 2 ? last % 16 === 0 : last % 4 === 0;
+}
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'missing (undefined)';
@@ -147,7 +168,8 @@ interface SealEnvelope {
 
 /**
  * Rejects, for the price of a split, what cannot verify anyway: wrong shape, a secret id we do
- * not hold, a missing or past expiry. Garbage and stale cookies then never reach the crypto.
+ * not hold, a missing or past expiry, and any spelling of a part other than the one iron writes.
+ * Garbage and stale cookies then never reach the crypto.
  */
 function readEnvelope(
   value: string,
@@ -159,6 +181,8 @@ function readEnvelope(
   if (parts.length !== SEAL_PART_COUNT) return undefined;
   const secretId = parts[SECRET_ID_PART];
   if (secretId === undefined || !Object.hasOwn(secrets, secretId)) return undefined;
+  if (!HEX_PARTS.every((i) => HEX.test(parts[i] ?? ''))) return undefined;
+  if (!BASE64URL_PARTS.every((i) => isCanonicalBase64url(parts[i] ?? ''))) return undefined;
   // Every seal made here carries an expiry; one without could only be older or foreign, and
   // accepting it would make a cookie that never expires.
   const expiration = parts[EXPIRATION_PART];

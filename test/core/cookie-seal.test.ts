@@ -116,6 +116,25 @@ describe('CookieSealer', () => {
       }
     });
 
+    it('accepts one spelling of a seal only, though iron decodes base64url leniently', async () => {
+      const s = sealer();
+      const sealed = await s.seal(generateSessionId());
+      const parts = sealed.split('*');
+      const hmac = parts[7] as string;
+      // The hmac's last digit carries two unused bits; flipping them decodes to the same bytes.
+      const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = digits.indexOf(hmac.charAt(hmac.length - 1));
+      const twin = `${hmac.slice(0, -1)}${digits.charAt(last + 1)}`;
+      const respellings = [
+        `${sealed} `,
+        [...parts.slice(0, 7), `${hmac.slice(0, 10)}/${hmac.slice(10)}`].join('*'),
+        [...parts.slice(0, 7), `${hmac.slice(0, 10)}=${hmac.slice(10)}`].join('*'),
+        [...parts.slice(0, 7), twin].join('*'),
+      ];
+      for (const value of respellings) expect(await s.unseal(value)).toBeUndefined();
+      expect(await s.unseal(sealed)).toBeDefined();
+    });
+
     it('returns undefined for a seal with something appended', async () => {
       const s = sealer();
       const sealed = await s.seal(generateSessionId());
