@@ -1,0 +1,138 @@
+/**
+ * Races between requests of one browser, through the session handle, on every store: what users
+ * do with two tabs and a double click. Each request is its own handle on the same cookie.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSessionManager } from '../../src/core/session-manager.ts';
+import type { SessionStore } from '../../src/core/store-contract.ts';
+import { LayeredStore } from '../../src/stores/layered-store.ts';
+import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { PostgresStore } from '../../src/stores/postgres/index.ts';
+import { RedisStore } from '../../src/stores/redis/index.ts';
+import { connectRedis, deleteKeysUnder, uniquePrefix } from '../stores/redis/redis-test-server.ts';
+import { createTestSchema, type TestSchema } from '../support/postgres.ts';
+
+const secret = 'a-test-secret-that-is-long-enough-0123456789';
+
+interface StoreUnderTest {
+  store: SessionStore;
+  teardown(): Promise<void>;
+}
+
+const stores: Record<string, () => Promise<StoreUnderTest>> = {
+  MemoryStore: async () => ({ store: new MemoryStore(), teardown: async () => {} }),
+  RedisStore: async () => {
+    const client = await connectRedis();
+    const prefix = uniquePrefix('races');
+    return {
+      store: new RedisStore({ client, prefix }),
+      teardown: async () => {
+        await deleteKeysUnder(client, prefix);
+        await client.quit();
+      },
+    };
+  },
+  PostgresStore: async () => {
+    const db = await createTestSchema({ prefix: 'ruts_races', max: 20 });
+    return {
+      store: new PostgresStore({ pool: db.pool, schema: db.schema }),
+      teardown: () => db.drop(),
+    };
+  },
+  'LayeredStore (Redis over Postgres)': async () => {
+    const db: TestSchema = await createTestSchema({ prefix: 'ruts_races_layered', max: 20 });
+    const client = await connectRedis();
+    const prefix = uniquePrefix('races-layered');
+    return {
+      store: new LayeredStore({
+        hot: new RedisStore({ client, prefix }),
+        cold: new PostgresStore({ pool: db.pool, schema: db.schema }),
+      }),
+      teardown: async () => {
+        await deleteKeysUnder(client, prefix);
+        await client.quit();
+        await db.drop();
+      },
+    };
+  },
+};
+
+for (const [name, setup] of Object.entries(stores)) {
+  describe(`racing requests on ${name}`, () => {
+    let subject: StoreUnderTest;
+    beforeAll(async () => {
+      subject = await setup();
+    });
+    afterAll(async () => {
+      await subject?.teardown();
+    });
+
+    /** A browser with a live session, and a way to open requests carrying its cookie. */
+    async function browser() {
+      const manager = createSessionManager<Record<string, unknown>, { notice: string }>({
+        secret,
+        store: subject.store,
+      });
+      let cookie: string | undefined;
+      await manager.open(undefined, { onCookie: (c) => (cookie = c.value) }).set('seed', 1);
+      const issued = cookie as string;
+      const cookies: string[] = [];
+      return {
+        manager,
+        cookie: issued,
+        /** A request with the original cookie; any cookie it is sent is recorded. */
+        request: () => manager.open(issued, { onCookie: (c) => cookies.push(c.value) }),
+        cookiesSent: cookies,
+      };
+    }
+
+    it('loses none of 200 concurrent writes to distinct fields', async () => {
+      const b = await browser();
+      await Promise.all(Array.from({ length: 200 }, (_, i) => b.request().set(`f${i}`, i)));
+      const all = await b.request().getAll();
+      for (let i = 0; i < 200; i++) expect(all[`f${i}`]).toBe(i);
+      expect(b.cookiesSent).toEqual([]);
+    });
+
+    it('lets exactly one of 50 racing inserts of one key win', async () => {
+      const b = await browser();
+      const wins = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => b.request().insert('nonce', `racer-${i}`)),
+      );
+      const winners = wins.flatMap((won, i) => (won ? [i] : []));
+      expect(winners).toHaveLength(1);
+      expect(await b.request().get('nonce')).toBe(`racer-${winners[0]}`);
+    });
+
+    it('shows one flash message to exactly one of 50 concurrent readers', async () => {
+      const b = await browser();
+      await b.request().flash('notice', 'Saved.');
+      const seen = await Promise.all(
+        Array.from({ length: 50 }, () => b.request().takeFlash('notice')),
+      );
+      expect(seen.filter((value) => value !== undefined)).toEqual(['Saved.']);
+    });
+
+    it('never lands a write under the id a racing regenerate() retired', async () => {
+      const b = await browser();
+      const oldKey = (await b.manager.verify(b.cookie))?.key as string;
+      let renamedCookie: string | undefined;
+      const regenerating = b.manager.open(b.cookie, { onCookie: (c) => (renamedCookie = c.value) });
+      const writers = Array.from({ length: 30 }, (_, i) => b.request().set(`w${i}`, i));
+      await Promise.all([regenerating.regenerate({ set: { role: 'admin' } }), ...writers]);
+
+      // The documented outcome: a write lands before the rename (and moves with the session)
+      // or after it, in a fresh session of its own whose cookie that request was sent.
+      expect(await subject.store.getAll(oldKey)).toBeUndefined();
+      const renamed = await b.manager.open(renamedCookie).getAll();
+      expect(renamed.role).toBe('admin');
+      const fresh = await Promise.all(b.cookiesSent.map((c) => b.manager.open(c).getAll()));
+      for (let i = 0; i < 30; i++) {
+        const landed = [renamed, ...fresh].filter((data) => data[`w${i}`] === i);
+        expect(landed).toHaveLength(1);
+      }
+      for (const data of fresh) expect(data.role).toBeUndefined();
+    });
+  });
+}
