@@ -1,0 +1,420 @@
+/**
+ * Case 5 of the benchmarks: scale.
+ *
+ * - Read latency (`getAll` of the bench's typical 10-field, ~1 KB session, one read at a time on
+ *   random keys) with 1k sessions stored against 1M stored (100k with `--quick`), for Redis and
+ *   for Postgres. Both populations exist side by side, so the rounds interleave: the 1k sessions
+ *   live in Redis db 14 and in their own tables, the 1M in Redis db 15 and their own tables.
+ * - A Postgres sweep of 1M expired sessions (their 10M fields go by cascade): its duration, and
+ *   the read p99 of live sessions in the same tables while it runs against idle.
+ *
+ * Sessions are written once through the stores, then copied in bulk in the stores' own row
+ * format: Redis `DUMP` of the template hash and pipelined `RESTORE ... ABSTTL`; Postgres
+ * `INSERT ... SELECT generate_series` into the tables the store's migration created (schema
+ * `ruts_bench_scale`). Everything written is deleted at the end.
+ *
+ * Run alone: `node node_modules/jiti/lib/jiti-cli.mjs bench/scale/run.ts [--quick]`.
+ *
+ * @packageDocumentation
+ */
+
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { msgpackCodec } from '../../src/codecs/msgpack-codec.ts';
+import type { FieldWrite, SessionStore } from '../../src/core/store-contract.ts';
+import { PostgresStore } from '../../src/stores/postgres/postgres-store.ts';
+import { sessionKey } from '../../src/stores/redis/redis-keys.ts';
+import { RedisStore } from '../../src/stores/redis/redis-store.ts';
+import { typicalSession } from '../lib/fixture.ts';
+
+export interface BenchResult {
+  case: string;
+  ratio: number;
+  target?: string;
+  met?: boolean;
+  absolute: Record<string, number | string>;
+}
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const SCHEMA = 'ruts_bench_scale';
+const REDIS_PREFIX = 'ruts-bench-scale:';
+/** The 1k population and the 1M one, each in a logical database of its own. */
+const SMALL_DB = 14;
+const LARGE_DB = 15;
+const SMALL_TABLES = 'small_';
+const LARGE_TABLES = 'large_';
+const SMALL_COUNT = 1_000;
+/** Live sessions added to the large tables for reads during the sweep. */
+const SWEEP_READ_COUNT = 1_000;
+const TEMPLATE_KEY = 'template.bench-scale';
+const DAY_MS = 86_400_000;
+const WRITE = { create: true, idleMs: DAY_MS, absoluteMs: 30 * DAY_MS } as const;
+
+function log(message: string): void {
+  process.stderr.write(`[bench:scale] ${message}\n`);
+}
+
+/**
+ * The store key of session `n`, shaped like ruts' own (`family.sha256`, 52 characters). The
+ * same function in SQL, {@link SQL_KEY}, lets Postgres generate the keys itself.
+ */
+function keyFor(n: number): string {
+  const text = String(n);
+  const family = createHash('md5').update(text).digest('hex').slice(0, 8);
+  return `${family}.${createHash('sha256').update(text).digest('base64url')}`;
+}
+
+const SQL_KEY = (g: string) =>
+  `substr(md5(${g}::text), 1, 8) || '.' || ` +
+  `rtrim(translate(encode(sha256(convert_to(${g}::text, 'UTF8')), 'base64'), '+/', '-_'), '=')`;
+
+function templateFields(): FieldWrite[] {
+  return Object.entries(typicalSession(0)).map(([field, value]) => ({
+    field,
+    value: msgpackCodec.encode(value),
+  }));
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const us = (value: number) => Math.round(value * 10) / 10;
+
+/** Latencies in µs of `count` sequential `getAll` calls on random keys among `1..population`. */
+async function sampleReads(
+  store: SessionStore,
+  population: number,
+  count: number,
+  offset = 0,
+): Promise<number[]> {
+  const keys = Array.from({ length: count }, () =>
+    keyFor(offset + 1 + Math.floor(Math.random() * population)),
+  );
+  const latencies: number[] = [];
+  for (const key of keys) {
+    const start = process.hrtime.bigint();
+    const session = await store.getAll(key);
+    latencies.push(Number(process.hrtime.bigint() - start) / 1000);
+    if (session === undefined || session.fields.size === 0) {
+      throw new Error(`session ${key} is missing: the bulk load did not match the store`);
+    }
+  }
+  return latencies;
+}
+
+interface TierReads {
+  p50: number[];
+  p99: number[];
+  all: number[];
+}
+
+/** Alternates small and large, `rounds` times; returns per-round percentiles and all samples. */
+async function interleavedReads(
+  small: SessionStore,
+  large: SessionStore,
+  largeCount: number,
+  rounds: number,
+  perRound: number,
+): Promise<{ small: TierReads; large: TierReads }> {
+  const out = {
+    small: { p50: [], p99: [], all: [] } as TierReads,
+    large: { p50: [], p99: [], all: [] } as TierReads,
+  };
+  // Warm-up: connections, scripts, prepared statements.
+  await sampleReads(small, SMALL_COUNT, 200);
+  await sampleReads(large, largeCount, 200);
+  for (let round = 0; round < rounds; round++) {
+    for (const [tier, store, population] of [
+      ['small', small, SMALL_COUNT],
+      ['large', large, largeCount],
+    ] as const) {
+      const latencies = await sampleReads(store, population, perRound);
+      const sorted = latencies.sort((a, b) => a - b);
+      out[tier].p50.push(percentile(sorted, 50));
+      out[tier].p99.push(percentile(sorted, 99));
+      out[tier].all.push(...sorted);
+    }
+  }
+  return out;
+}
+
+function scaleResult(
+  name: string,
+  reads: { small: TierReads; large: TierReads },
+  largeCount: number,
+  rounds: number,
+): BenchResult {
+  const ratio = median(reads.large.p50.map((p50, i) => p50 / (reads.small.p50[i] as number)));
+  const smallAll = [...reads.small.all].sort((a, b) => a - b);
+  const largeAll = [...reads.large.all].sort((a, b) => a - b);
+  return {
+    case: `Scale: ${name} getAll p50, ${largeCount.toLocaleString('en')} vs 1,000 sessions stored`,
+    ratio,
+    target: '<= 1.2',
+    met: ratio <= 1.2,
+    absolute: {
+      '1k p50 µs': us(percentile(smallAll, 50)),
+      '1k p99 µs': us(percentile(smallAll, 99)),
+      'large p50 µs': us(percentile(largeAll, 50)),
+      'large p99 µs': us(percentile(largeAll, 99)),
+      'large sessions': largeCount,
+      rounds,
+      'reads per round': reads.small.all.length / rounds,
+    },
+  };
+}
+
+// --- Redis -------------------------------------------------------------------------------
+
+async function redisClient(db: number): Promise<Redis> {
+  const client = new Redis(REDIS_URL, { db, lazyConnect: true });
+  await client.connect();
+  return client;
+}
+
+/** Copies the template session to keys `1..count` with pipelined RESTOREs. */
+async function loadRedis(client: Redis, store: RedisStore, count: number): Promise<void> {
+  await store.setMany(TEMPLATE_KEY, templateFields(), WRITE);
+  const source = sessionKey(REDIS_PREFIX, TEMPLATE_KEY);
+  const payload = await client.dumpBuffer(source);
+  const expiresAt = Number(await client.call('PEXPIRETIME', source));
+  if (payload === null || !(expiresAt > 0)) throw new Error('the template session was not written');
+  const batch = 10_000;
+  for (let from = 1; from <= count; from += batch) {
+    const pipeline = client.pipeline();
+    for (let n = from; n < from + batch && n <= count; n++) {
+      pipeline.restore(
+        sessionKey(REDIS_PREFIX, keyFor(n)),
+        expiresAt,
+        payload,
+        'REPLACE',
+        'ABSTTL',
+      );
+    }
+    const replies = await pipeline.exec();
+    const failed = replies?.find(([error]) => error !== null);
+    if (failed) throw failed[0];
+  }
+  await client.unlink(source);
+}
+
+async function deletePrefix(client: Redis, emptyBefore: boolean): Promise<void> {
+  if (emptyBefore) {
+    // Nothing else was in this database when the bench started.
+    await client.flushdb('ASYNC');
+    return;
+  }
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 10_000);
+    cursor = next;
+    if (keys.length > 0) await client.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+async function redisCase(
+  largeCount: number,
+  rounds: number,
+  perRound: number,
+): Promise<BenchResult> {
+  const smallClient = await redisClient(SMALL_DB);
+  const largeClient = await redisClient(LARGE_DB);
+  const smallEmpty = (await smallClient.dbsize()) === 0;
+  const largeEmpty = (await largeClient.dbsize()) === 0;
+  const small = new RedisStore({ client: smallClient, prefix: REDIS_PREFIX });
+  const large = new RedisStore({ client: largeClient, prefix: REDIS_PREFIX });
+  try {
+    let started = Date.now();
+    await loadRedis(smallClient, small, SMALL_COUNT);
+    await loadRedis(largeClient, large, largeCount);
+    const loadMs = Date.now() - started;
+    log(`Redis: loaded ${largeCount} + ${SMALL_COUNT} sessions in ${loadMs} ms`);
+    const memory = await largeClient.info('memory');
+    const usedBytes = Number(/used_memory:(\d+)/.exec(memory)?.[1] ?? Number.NaN);
+    started = Date.now();
+    const reads = await interleavedReads(small, large, largeCount, rounds, perRound);
+    log(`Redis: reads in ${Date.now() - started} ms`);
+    const result = scaleResult('Redis', reads, largeCount, rounds);
+    result.absolute['load ms'] = loadMs;
+    result.absolute['Redis used MB'] = Math.round(usedBytes / 1e6);
+    return result;
+  } finally {
+    const started = Date.now();
+    await deletePrefix(smallClient, smallEmpty);
+    await deletePrefix(largeClient, largeEmpty);
+    log(`Redis: cleaned up in ${Date.now() - started} ms`);
+    smallClient.disconnect();
+    largeClient.disconnect();
+  }
+}
+
+// --- Postgres ----------------------------------------------------------------------------
+
+/**
+ * Copies the template session to keys `from..to`, straight into the store's tables. The load's
+ * own connection skips the foreign-key triggers (`session_replication_role = replica`): every
+ * field row it writes has its session row, written first.
+ */
+async function loadPostgres(
+  client: pg.Client,
+  store: PostgresStore,
+  from: number,
+  to: number,
+  expired = false,
+): Promise<void> {
+  const { sessions, fields } = store.tables;
+  const template = `'${TEMPLATE_KEY}'`;
+  await client.query(`SET session_replication_role = replica`);
+  // A few statements of at most 250k sessions each, so no one statement runs for too long.
+  const chunk = 250_000;
+  for (let start = from; start <= to; start += chunk) {
+    const end = Math.min(to, start + chunk - 1);
+    await client.query(`INSERT INTO ${sessions} (key, created_at, expires_at, deadline)
+      SELECT ${SQL_KEY('g')}, t.created_at,
+        ${expired ? "now() - interval '1 minute'" : 't.expires_at'}, t.deadline
+      FROM generate_series(${start}, ${end}) AS g, ${sessions} AS t WHERE t.key = ${template}`);
+    await client.query(`INSERT INTO ${fields} (session_key, name, value, expires_at)
+      SELECT k.key, f.name, f.value, f.expires_at
+      FROM (SELECT ${SQL_KEY('g')} AS key FROM generate_series(${start}, ${end}) AS g) AS k,
+        ${fields} AS f WHERE f.session_key = ${template}`);
+  }
+  await client.query(`SET session_replication_role = DEFAULT`);
+}
+
+async function postgresCases(
+  largeCount: number,
+  rounds: number,
+  perRound: number,
+  sweepReads: number,
+): Promise<BenchResult[]> {
+  const admin = new pg.Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+  const small = new PostgresStore({
+    connectionString: DATABASE_URL,
+    schema: SCHEMA,
+    tablePrefix: SMALL_TABLES,
+    migrate: true,
+  });
+  const large = new PostgresStore({
+    connectionString: DATABASE_URL,
+    schema: SCHEMA,
+    tablePrefix: LARGE_TABLES,
+    migrate: true,
+  });
+  try {
+    // The templates, written through the stores (which also creates their tables).
+    await small.setMany(TEMPLATE_KEY, templateFields(), WRITE);
+    await large.setMany(TEMPLATE_KEY, templateFields(), WRITE);
+    let started = Date.now();
+    await loadPostgres(admin, small, 1, SMALL_COUNT);
+    await loadPostgres(admin, large, 1, largeCount);
+    await admin.query(`ANALYZE ${small.tables.sessions}, ${small.tables.fields}`);
+    await admin.query(`ANALYZE ${large.tables.sessions}, ${large.tables.fields}`);
+    const loadMs = Date.now() - started;
+    log(`Postgres: loaded ${largeCount} + ${SMALL_COUNT} sessions in ${loadMs} ms`);
+    const size = await admin.query<{ bytes: string }>(
+      `SELECT (pg_total_relation_size($1) + pg_total_relation_size($2))::text AS bytes`,
+      [large.tables.sessions, large.tables.fields],
+    );
+    started = Date.now();
+    const reads = await interleavedReads(small, large, largeCount, rounds, perRound);
+    log(`Postgres: reads in ${Date.now() - started} ms`);
+    const scale = scaleResult('Postgres', reads, largeCount, rounds);
+    scale.absolute['load ms'] = loadMs;
+    scale.absolute['tables MB'] = Math.round(Number(size.rows[0]?.bytes) / 1e6);
+
+    // The sweep: every loaded session expires; 1k live ones are added to read meanwhile.
+    started = Date.now();
+    await admin.query(
+      `UPDATE ${large.tables.sessions} SET expires_at = now() - interval '1 minute'
+       WHERE key <> '${TEMPLATE_KEY}'`,
+    );
+    await admin.query(`VACUUM ANALYZE ${large.tables.sessions}`);
+    await loadPostgres(admin, large, largeCount + 1, largeCount + SWEEP_READ_COUNT);
+    log(`Postgres: expired ${largeCount} sessions in ${Date.now() - started} ms`);
+    await sampleReads(large, SWEEP_READ_COUNT, 200, largeCount);
+    const idle = (await sampleReads(large, SWEEP_READ_COUNT, sweepReads, largeCount)).sort(
+      (a, b) => a - b,
+    );
+    const during: number[] = [];
+    let sweeping = true;
+    started = Date.now();
+    const sweep = large.sweep().finally(() => {
+      sweeping = false;
+    });
+    while (sweeping) {
+      during.push(...(await sampleReads(large, SWEEP_READ_COUNT, 20, largeCount)));
+    }
+    const removed = await sweep;
+    const sweepMs = Date.now() - started;
+    log(`Postgres: swept ${removed} sessions in ${sweepMs} ms`);
+    if (removed < largeCount) throw new Error(`the sweep removed ${removed} of ${largeCount}`);
+    const after = (await sampleReads(large, SWEEP_READ_COUNT, sweepReads, largeCount)).sort(
+      (a, b) => a - b,
+    );
+    during.sort((a, b) => a - b);
+    const sweepRatio = percentile(during, 99) / percentile(idle, 99);
+    return [
+      scale,
+      {
+        case: `Scale: Postgres getAll p99 during a sweep of ${largeCount.toLocaleString('en')} expired sessions vs idle`,
+        ratio: sweepRatio,
+        target: '<= 2',
+        met: sweepRatio <= 2,
+        absolute: {
+          'sweep s': Math.round(sweepMs / 100) / 10,
+          'swept sessions/s': Math.round(removed / (sweepMs / 1000)),
+          'idle p50 µs': us(percentile(idle, 50)),
+          'idle p99 µs': us(percentile(idle, 99)),
+          'sweep p50 µs': us(percentile(during, 50)),
+          'sweep p99 µs': us(percentile(during, 99)),
+          'after p99 µs': us(percentile(after, 99)),
+          'reads during sweep': during.length,
+        },
+      },
+    ];
+  } finally {
+    await small.close();
+    await large.close();
+    const started = Date.now();
+    await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    log(`Postgres: dropped schema in ${Date.now() - started} ms`);
+    await admin.end();
+  }
+}
+
+export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
+  const largeCount = options.quick ? 100_000 : 1_000_000;
+  const rounds = options.quick ? 3 : 5;
+  const perRound = options.quick ? 1_000 : 3_000;
+  const sweepReads = options.quick ? 2_000 : 5_000;
+  const redis = await redisCase(largeCount, rounds, perRound);
+  const postgres = await postgresCases(largeCount, rounds, perRound, sweepReads);
+  return [redis, ...postgres];
+}
+
+function isMain(): boolean {
+  const self = fileURLToPath(import.meta.url);
+  return process.argv.slice(1).some((arg) => path.resolve(arg) === self);
+}
+
+if (isMain()) {
+  const results = await run({ quick: process.argv.includes('--quick') });
+  console.log(JSON.stringify(results, null, 2));
+}
