@@ -26,14 +26,9 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { sealData } from 'iron-session';
 import pg from 'pg';
+import { type ExternalResult as BenchResult, runWhenMain } from '../lib/external-case.ts';
 
-export interface BenchResult {
-  case: string;
-  ratio: number;
-  target?: string;
-  met?: boolean;
-  absolute: Record<string, number | string>;
-}
+export type { ExternalResult as BenchResult } from '../lib/external-case.ts';
 
 /**
  * The repository: the nearest folder above this module that holds the bench app. This module may
@@ -309,12 +304,4 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
   }
 }
 
-function isMain(): boolean {
-  const self = fileURLToPath(import.meta.url);
-  return process.argv.slice(1).some((arg) => path.resolve(arg) === self);
-}
-
-if (isMain()) {
-  const results = await run({ quick: process.argv.includes('--quick') });
-  console.log(JSON.stringify(results, null, 2));
-}
+await runWhenMain(import.meta.url, run);

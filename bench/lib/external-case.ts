@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Case } from './context.ts';
 import type { Row, Target } from './report.ts';
 
@@ -52,4 +54,18 @@ export function externalCase(
       };
     });
   };
+}
+
+/**
+ * Runs `run` and prints its results when `moduleUrl` is the script node was started with, so
+ * the HTTP and scale benchmarks can also be run on their own.
+ */
+export async function runWhenMain(
+  moduleUrl: string,
+  run: (options: { quick: boolean }) => Promise<ExternalResult[]>,
+): Promise<void> {
+  const self = fileURLToPath(moduleUrl);
+  if (!process.argv.slice(1).some((arg) => path.resolve(arg) === self)) return;
+  const results = await run({ quick: process.argv.includes('--quick') });
+  console.log(JSON.stringify(results, null, 2));
 }

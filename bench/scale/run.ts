@@ -19,8 +19,6 @@
  */
 
 import { createHash } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { msgpackCodec } from '../../src/codecs/msgpack-codec.ts';
@@ -28,15 +26,10 @@ import type { FieldWrite, SessionStore } from '../../src/core/store-contract.ts'
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.ts';
 import { sessionKey } from '../../src/stores/redis/redis-keys.ts';
 import { RedisStore } from '../../src/stores/redis/redis-store.ts';
+import { type ExternalResult as BenchResult, runWhenMain } from '../lib/external-case.ts';
 import { typicalSession } from '../lib/fixture.ts';
 
-export interface BenchResult {
-  case: string;
-  ratio: number;
-  target?: string;
-  met?: boolean;
-  absolute: Record<string, number | string>;
-}
+export type { ExternalResult as BenchResult } from '../lib/external-case.ts';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -409,12 +402,4 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
   return [redis, ...postgres];
 }
 
-function isMain(): boolean {
-  const self = fileURLToPath(import.meta.url);
-  return process.argv.slice(1).some((arg) => path.resolve(arg) === self);
-}
-
-if (isMain()) {
-  const results = await run({ quick: process.argv.includes('--quick') });
-  console.log(JSON.stringify(results, null, 2));
-}
+await runWhenMain(import.meta.url, run);
