@@ -131,8 +131,7 @@ export class Session<
         (k, o) => this.ctx.config.store.set(k, entry, o),
         options.write,
       );
-      this.loaded?.write(key, entry.value, fieldTtl(entry.ttlMs));
-      this.loaded?.applyTtl(ttl);
+      this.record([entry], ttl);
     });
   }
 
@@ -151,8 +150,7 @@ export class Session<
         options.write,
       );
       if (result.written) {
-        this.loaded?.write(key, entry.value, fieldTtl(entry.ttlMs));
-        this.loaded?.applyTtl(result);
+        this.record([entry], result);
       } else {
         // Another request holds the field; reload rather than guess its value.
         this.loaded = undefined;
@@ -210,8 +208,7 @@ export class Session<
         if (result.status === 'collision') throw new SessionCollisionError();
         if (result.status === 'renamed') {
           await this.adopt(next);
-          for (const entry of entries) this.loaded?.write(entry.field, entry.value, null);
-          this.loaded?.applyTtl(result);
+          this.record(entries, result);
           return;
         }
         this.forget();
@@ -223,8 +220,7 @@ export class Session<
           (k, o) => store.setMany(k, entries, o),
           options.write,
         );
-        for (const entry of entries) this.loaded?.write(entry.field, entry.value, null);
-        this.loaded?.applyTtl(ttl);
+        this.record(entries, ttl);
       }
     });
   }
@@ -394,6 +390,13 @@ export class Session<
     this.identity = Promise.resolve(identity);
     this.live = true;
     this.emit(sessionCookie(this.ctx.config.cookie, sealed));
+  }
+
+  /** Keeps a loaded snapshot current with this request's own writes; nothing if none is loaded. */
+  private record(entries: readonly FieldWrite[], ttl: SessionTtl): void {
+    if (!this.loaded) return;
+    for (const entry of entries) this.loaded.write(entry.field, entry.value, fieldTtl(entry.ttlMs));
+    this.loaded.applyTtl(ttl);
   }
 
   private emit(cookie: OutgoingCookie): void {

@@ -19,42 +19,56 @@ import { copyEntry, pointerEntry, timingEntry, versionEntry } from './hot-entry.
 import type { LayeredOperation } from './layered-events.ts';
 import { FAILED, type Tiers } from './tiers.ts';
 
-/** `'through'`: cold, then a copy in hot if hot has an entry for the session. */
-export async function writeThrough(
+/**
+ * Cold first, then, if cold took the write, the hot entry refreshed with what `hotFields` makes
+ * of the session's new TTL. Every strategy that writes cold goes through here.
+ */
+async function coldThenHot(
   tiers: Tiers,
   operation: LayeredOperation,
   key: string,
-  entries: readonly FieldWrite[],
-  options: WriteOptions,
+  writeCold: (cold: SessionStore) => Promise<SessionTtl | null>,
+  hotFields: (sessionTtlMs: number | null) => FieldWrite[],
 ): Promise<SessionTtl | null> {
-  const result = await tiers.cold.call(operation, (cold) =>
-    upsert(cold, key, entries.map(coldEntry), options),
-  );
+  const result = await tiers.cold.call(operation, writeCold);
   if (result !== null) {
-    const { ttlMs } = result;
-    const copies = entries.map((e) => copyEntry(e.field, e.value, e.ttlMs, ttlMs, tiers.hot.ttlMs));
-    await refreshHot(tiers, operation, key, copies, ttlMs);
+    await refreshHot(tiers, operation, key, hotFields(result.ttlMs), result.ttlMs);
   }
   return result;
 }
 
-/** `'cold'`: each field with its cold-only marker, in one step; hot gets pointers only. */
-export async function writeCold(
+/** `'through'`: cold, then a copy in hot if hot has an entry for the session. */
+export function writeThrough(
   tiers: Tiers,
   operation: LayeredOperation,
   key: string,
   entries: readonly FieldWrite[],
   options: WriteOptions,
 ): Promise<SessionTtl | null> {
-  const result = await tiers.cold.call(operation, (cold) =>
-    cold.setMany(key, entries.flatMap(coldOnlyEntries), options),
+  return coldThenHot(
+    tiers,
+    operation,
+    key,
+    (cold) => upsert(cold, key, entries.map(coldEntry), options),
+    (ttlMs) => entries.map((e) => copyEntry(e.field, e.value, e.ttlMs, ttlMs, tiers.hot.ttlMs)),
   );
-  if (result !== null) {
-    const { ttlMs } = result;
-    const pointers = entries.map((e) => pointerEntry(e.field, e.ttlMs, ttlMs, tiers.hot.ttlMs));
-    await refreshHot(tiers, operation, key, pointers, ttlMs);
-  }
-  return result;
+}
+
+/** `'cold'`: each field with its cold-only marker, in one step; hot gets pointers only. */
+export function writeCold(
+  tiers: Tiers,
+  operation: LayeredOperation,
+  key: string,
+  entries: readonly FieldWrite[],
+  options: WriteOptions,
+): Promise<SessionTtl | null> {
+  return coldThenHot(
+    tiers,
+    operation,
+    key,
+    (cold) => cold.setMany(key, entries.flatMap(coldOnlyEntries), options),
+    (ttlMs) => entries.map((e) => pointerEntry(e.field, e.ttlMs, ttlMs, tiers.hot.ttlMs)),
+  );
 }
 
 /** `setIfAbsent` with `'through'`: cold decides, and only a written field is copied to hot. */

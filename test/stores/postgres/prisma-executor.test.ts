@@ -15,6 +15,7 @@ import {
 } from '../../../src/stores/postgres/prisma-executor.ts';
 import { describeStoreConformance } from '../../conformance/store-conformance.ts';
 import { createTestSchema, POSTGRES_URL, type TestSchema } from '../../support/postgres.ts';
+import { countNamed, describeTransactionBasics } from './executor-transactions.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 /**
@@ -81,8 +82,7 @@ const hex = (value: unknown) => Buffer.from(value as Uint8Array).toString('hex')
 describe('prismaExecutor', () => {
   let db: TestSchema;
   let items: string;
-  const count = async (tx: Pick<PostgresExecutor, 'query'>, name: string) =>
-    (await tx.query(`SELECT count(*)::float8 AS n FROM ${items} WHERE name = $1`, [name]))[0]?.n;
+  const count = (tx: Pick<PostgresExecutor, 'query'>, name: string) => countNamed(tx, items, name);
 
   beforeAll(async () => {
     db = await createTestSchema({ prefix: 'ruts_prisma', migrate: false });
@@ -139,27 +139,7 @@ describe('prismaExecutor', () => {
     });
   });
 
-  it('commits a transaction whose work resolves, and resolves its result', async () => {
-    const executor = prismaExecutor(prisma);
-    const result = await executor.transaction(async (tx) => {
-      await tx.query(`INSERT INTO ${items} VALUES ($1, $2)`, ['committed', Uint8Array.of(1)]);
-      return count(tx, 'committed');
-    });
-    expect(result).toBe(1);
-    const rows = await executor.query(`SELECT value FROM ${items} WHERE name = $1`, ['committed']);
-    expect(rows.map((row) => hex(row.value))).toEqual(['01']);
-  });
-
-  it('rolls back a transaction whose work throws, and rethrows the same error', async () => {
-    const executor = prismaExecutor(prisma);
-    const failure = new Error('work failed');
-    const attempt = executor.transaction(async (tx) => {
-      await tx.query(`INSERT INTO ${items} VALUES ($1, NULL)`, ['rolled back']);
-      throw failure;
-    });
-    await expect(attempt).rejects.toBe(failure);
-    expect(await count(executor, 'rolled back')).toBe(0);
-  });
+  describeTransactionBasics({ executor: () => prismaExecutor(prisma), items: () => items });
 
   it('rolls back when a statement fails, and keeps serving later transactions', async () => {
     const executor = prismaExecutor(prisma);

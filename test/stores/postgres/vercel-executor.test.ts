@@ -13,6 +13,7 @@ import { vercelExecutor } from '../../../src/stores/postgres/vercel-executor.ts'
 import { describeStoreConformance } from '../../conformance/store-conformance.ts';
 import { type NeonProxy, neonConfigFor, startNeonProxy } from '../../support/neon-proxy.ts';
 import { createTestSchema, POSTGRES_URL, type TestSchema } from '../../support/postgres.ts';
+import { countNamed, describeTransactionBasics } from './executor-transactions.ts';
 
 const server = new URL(POSTGRES_URL);
 /**
@@ -84,8 +85,7 @@ describe('vercelExecutor', () => {
   let db: TestSchema;
   let pool: VercelPool;
   let items: string;
-  const count = async (tx: Pick<PostgresExecutor, 'query'>, name: string) =>
-    (await tx.query(`SELECT count(*)::float8 AS n FROM ${items} WHERE name = $1`, [name]))[0]?.n;
+  const count = (tx: Pick<PostgresExecutor, 'query'>, name: string) => countNamed(tx, items, name);
 
   beforeAll(async () => {
     await proxied();
@@ -135,27 +135,7 @@ describe('vercelExecutor', () => {
     ]);
   });
 
-  it('commits a transaction whose work resolves, and resolves its result', async () => {
-    const executor = vercelExecutor(pool);
-    const result = await executor.transaction(async (tx) => {
-      await tx.query(`INSERT INTO ${items} VALUES ($1, $2)`, ['committed', Uint8Array.of(1)]);
-      return count(tx, 'committed');
-    });
-    expect(result).toBe(1);
-    const rows = await executor.query(`SELECT value FROM ${items} WHERE name = $1`, ['committed']);
-    expect(rows.map((row) => hex(row.value))).toEqual(['01']);
-  });
-
-  it('rolls back a transaction whose work throws, and rethrows the same error', async () => {
-    const executor = vercelExecutor(pool);
-    const failure = new Error('work failed');
-    const attempt = executor.transaction(async (tx) => {
-      await tx.query(`INSERT INTO ${items} VALUES ($1, NULL)`, ['rolled back']);
-      throw failure;
-    });
-    await expect(attempt).rejects.toBe(failure);
-    expect(await count(executor, 'rolled back')).toBe(0);
-  });
+  describeTransactionBasics({ executor: () => vercelExecutor(pool), items: () => items });
 
   it('rolls back when a statement fails, and keeps every pooled connection usable', async () => {
     const executor = vercelExecutor(pool);
