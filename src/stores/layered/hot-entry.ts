@@ -62,25 +62,30 @@ export interface HotView {
   readonly complete: { readonly createdAt: number; readonly maxTtlMs: number | null } | undefined;
   /** The cold session's remaining TTL, `null` when persistent, `undefined` when unknown. */
   readonly ttlMs: number | null | undefined;
-  readonly version: string | undefined;
-  readonly fields: ReadonlyMap<string, HotField>;
+  /** The raw `~version` value; {@link versionToken} makes it comparable, when a warm needs it. */
+  readonly version: Uint8Array | undefined;
+  /** A Map of the view's own, which a hit hands on as the session's fields. */
+  readonly fields: Map<string, HotField>;
 }
 
-/** Decodes one hot value of a session field, as `get` returns it. */
+/**
+ * Decodes one hot value of a session field, as `get` returns it. Values are views into `bytes`,
+ * not copies: stores hand out bytes of the caller's own, and a hot hit is on every request.
+ */
 export function decodeHotValue(bytes: Uint8Array, hotTtlLeft: number | null = null): HotField {
   switch (bytes[0]) {
     case Tag.copy:
-      return { kind: 'copy', value: bytes.slice(1), ttlMs: null };
+      return { kind: 'copy', value: bytes.subarray(1), ttlMs: null };
     case Tag.timedCopy: {
       if (bytes.byteLength < TIMED_HEADER) return { kind: 'unknown' };
       const [trueTtl = Number.NaN, hotTtl = Number.NaN] = readNumbers(bytes, 1, 2);
       const ttlMs = trueTtl - elapsed(hotTtl, hotTtlLeft);
-      return { kind: 'copy', value: bytes.slice(TIMED_HEADER), ttlMs };
+      return { kind: 'copy', value: bytes.subarray(TIMED_HEADER), ttlMs };
     }
     case Tag.pointer:
       return { kind: 'pointer' };
     case Tag.hotOnly:
-      return { kind: 'hot', value: bytes.slice(1), ttlMs: hotTtlLeft };
+      return { kind: 'hot', value: bytes.subarray(1), ttlMs: hotTtlLeft };
     default:
       return { kind: 'unknown' };
   }
@@ -91,7 +96,7 @@ export function readHotEntry(stored: StoredSession | undefined): HotView | undef
   if (stored === undefined) return undefined;
   let complete: HotView['complete'];
   let ttlMs: HotView['ttlMs'];
-  let version: string | undefined;
+  let version: Uint8Array | undefined;
   const fields = new Map<string, HotField>();
   for (const [name, { value, ttlMs: left }] of stored.fields) {
     const parsed = parseStoredName(name);
@@ -108,7 +113,7 @@ export function readHotEntry(stored: StoredSession | undefined): HotView | undef
       const [ttl = Number.NaN, hotTtl = Number.NaN] = readNumbers(value, 0, 2);
       ttlMs = fromNumber(ttl, elapsed(hotTtl, left));
     } else if (name === VERSION_FIELD) {
-      version = versionToken(value);
+      version = value;
     }
   }
   return { complete, ttlMs, version, fields };
@@ -126,15 +131,17 @@ export type HotLookup =
 
 export function lookUp(view: HotView | undefined): HotLookup {
   if (view?.complete === undefined || view.ttlMs === undefined) return { kind: 'miss' };
-  const fields = new Map<string, StoredField>();
   let partial = false;
-  for (const [name, field] of view.fields) {
+  for (const field of view.fields.values()) {
     if (field.kind === 'unknown') return { kind: 'miss' };
     if (field.kind === 'pointer') partial = true;
-    else fields.set(name, { value: field.value, ttlMs: field.ttlMs });
   }
   if (partial) return { kind: 'partial' };
-  return { kind: 'hit', session: { ...view.complete, ttlMs: view.ttlMs, fields } };
+  // Every field is a copy or 'hot', and those already have a stored field's shape: a hit (on
+  // every request) hands the map on rather than building another.
+  const fields = view.fields as Map<string, StoredField>;
+  const { createdAt, maxTtlMs } = view.complete;
+  return { kind: 'hit', session: { createdAt, maxTtlMs, ttlMs: view.ttlMs, fields } };
 }
 
 /** Whether the entry holds the complete session and knows the cold session's remaining TTL. */
@@ -160,8 +167,11 @@ export function cachedFields(view: HotView | undefined): string[] {
 
 /**
  * The hot copy of a cold field. `fieldTtl` is the field's own TTL as cold holds it, and
- * `sessionTtl` the cold session's remaining TTL: the copy lives no longer than either, nor than
- * the hot TTL. A TTL of zero or less mirrors a write that removes the field.
+ * `sessionTtl` the cold session's remaining TTL. A copy is only trusted while `~complete` lives,
+ * and `~complete` never outlives the cold session, so a field without a TTL of its own needs none
+ * in hot either: leaving it out keeps the hot hash as small as the cold session's (a hot hit reads
+ * every entry). A field with its own TTL lives no longer than it, the session, or the hot TTL. A
+ * TTL of zero or less mirrors a write that removes the field.
  */
 export function copyEntry(
   field: string,
@@ -171,9 +181,7 @@ export function copyEntry(
   hotTtl: number,
 ): FieldWrite {
   const name = storedName(field);
-  if (typeof fieldTtl !== 'number') {
-    return { field: name, value: tagged(Tag.copy, value), ttlMs: hotLife(hotTtl, sessionTtl) };
-  }
+  if (typeof fieldTtl !== 'number') return { field: name, value: tagged(Tag.copy, value) };
   if (fieldTtl <= 0) return { field: name, value: Uint8Array.of(Tag.copy), ttlMs: fieldTtl };
   const trueTtl = sessionTtl === null ? fieldTtl : Math.min(fieldTtl, sessionTtl);
   const life = hotLife(hotTtl, trueTtl);
@@ -227,9 +235,12 @@ export function versionEntry(): { entry: FieldWrite; token: string } {
   return { entry: { field: VERSION_FIELD, value }, token: versionToken(value) };
 }
 
-/** A `~version` value as a comparable string. Web APIs only, so any runtime can load this. */
+/**
+ * A `~version` value as a comparable string: one character per byte, since it is only ever
+ * compared, and every hot read decodes one.
+ */
 export function versionToken(value: Uint8Array): string {
-  return Array.from(value, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return String.fromCharCode(...value);
 }
 
 /**
@@ -294,5 +305,7 @@ function writeNumbers(bytes: Uint8Array, offset: number, numbers: readonly numbe
 
 function readNumbers(bytes: Uint8Array, offset: number, count: number): number[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Array.from({ length: count }, (_, i) => view.getFloat64(offset + i * F64, true));
+  const numbers: number[] = [];
+  for (let i = 0; i < count; i++) numbers.push(view.getFloat64(offset + i * F64, true));
+  return numbers;
 }

@@ -95,7 +95,7 @@ export async function warm(
   view: HotView | undefined,
 ): Promise<Warmed | undefined> {
   const { hot } = tiers;
-  let token = view?.version;
+  let token = view?.version && versionToken(view.version);
   if (token === undefined) {
     // The entry must exist before cold is read, so that the fill below can refuse to create it.
     const fresh = versionEntry();

@@ -169,25 +169,25 @@ const META_EXPIRES = 0x65; // 'e'
 const META_DEADLINE = 0x64; // 'd'
 const META_FIELD_TTL = 0x74; // 't'
 
-/** Turns `{now, HGETALL[, HPEXPIRETIME...]}` into the session as the contract reports it. */
+/**
+ * Turns `{now, HGETALL[, HPEXPIRETIME...]}` into the session as the contract reports it. The
+ * emulated read script does not clean up, so this is where a session past its end, or a field
+ * past its own TTL, stops being returned.
+ */
 export function decodeSession(reply: unknown): StoredSession | undefined {
   if (!Array.isArray(reply)) return undefined;
   const [now, all, nativeExpiry] = reply as [number, Buffer[], number[] | undefined];
   let createdAt = Number.NaN;
   let expiresAt: number | null = null;
   let deadline: number | null = null;
-  const own = new Map<string, number>();
-  const values: [name: string, value: Uint8Array, expiry: number | null][] = [];
+  let own: Map<string, number> | undefined;
+  const values: [name: string, value: Buffer, expiry: number | null][] = [];
   for (let i = 0; i < all.length; i += 2) {
     const name = all[i] as Buffer;
     const value = all[i + 1] as Buffer;
     if (name[0] !== NUL) {
       const native = nativeExpiry?.[values.length];
-      values.push([
-        name.toString('utf8'),
-        new Uint8Array(value),
-        native && native > 0 ? native : null,
-      ]);
+      values.push([name.toString('utf8'), value, native && native > 0 ? native : null]);
       continue;
     }
     switch (name[1]) {
@@ -201,18 +201,23 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
         deadline = Number(value.toString('latin1'));
         break;
       case META_FIELD_TTL:
+        own ??= new Map();
         own.set(name.subarray(2).toString('utf8'), Number(value.toString('latin1')));
         break;
     }
   }
+  // No creation time: no session (an absent key replies with an empty hash).
+  if (Number.isNaN(createdAt)) return undefined;
   const end =
     expiresAt === null ? deadline : deadline === null ? expiresAt : Math.min(expiresAt, deadline);
+  if (end !== null && end <= now) return undefined;
   const fields = new Map<string, StoredField>();
   for (const [name, value, native] of values) {
-    const expiry = native ?? own.get(name) ?? null;
+    const expiry = native ?? own?.get(name) ?? null;
+    if (expiry !== null && expiry <= now) continue;
     // A field cannot outlive its session, so its reported ttl is capped by the session's.
     const ttlMs = expiry === null ? null : Math.min(expiry, end ?? Number.POSITIVE_INFINITY) - now;
-    fields.set(name, { value, ttlMs });
+    fields.set(name, { value: new Uint8Array(value), ttlMs });
   }
   return {
     fields,

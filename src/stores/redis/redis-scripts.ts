@@ -209,14 +209,21 @@ if not load(KEYS[1]) then return nil end
 return redis.call('HGET', KEYS[1], ARGV[1])
 `;
 
-/** Replies `{now, HGETALL}`; the caller derives every TTL from `now` and the metadata. */
+/**
+ * Replies `{now, HGETALL}`; the caller derives every TTL from `now` and the metadata.
+ *
+ * The emulated read is the hot path, so it does no clean-up: it skips `load`'s metadata round
+ * and leaves expired sessions and fields to the caller to filter out (the key's own expiry drops
+ * the first, the next write's `load` purges the second). That makes it a bare `HGETALL` plus
+ * `TIME`, several times cheaper inside Redis than a script that inspects the hash first.
+ */
 const GET_ALL: Record<FieldTtlMode, string> = {
   emulated: `
-if not load(KEYS[1]) then return nil end
-return {now, redis.call('HGETALL', KEYS[1])}
+local t = redis.call('TIME')
+return {t[1] * 1000 + math.floor(t[2] / 1000), redis.call('HGETALL', KEYS[1])}
 `,
   // Adds each user field's HPEXPIRETIME, in HGETALL order; chunks stay within Lua's unpack limit.
-  native: `
+  native: `${READ}
 local k = KEYS[1]
 if not load(k) then return nil end
 local all, names, times = redis.call('HGETALL', k), {}, {}
@@ -262,7 +269,7 @@ export function sessionScripts(mode: FieldTtlMode): Record<ScriptName, ScriptSou
   const writer = READ + SETTLE + writeFunction(mode);
   return {
     get: { lua: READ + GET, numberOfKeys: 1 },
-    getAll: { lua: READ + GET_ALL[mode], numberOfKeys: 1 },
+    getAll: { lua: GET_ALL[mode], numberOfKeys: 1 },
     write: { lua: writer + WRITE, numberOfKeys: 1 },
     rename: { lua: writer + RENAME, numberOfKeys: 2 },
     expire: { lua: READ + SETTLE + EXPIRE, numberOfKeys: 1 },

@@ -38,13 +38,14 @@ const cold: StoredSession = {
 };
 
 describe('layered hot entries', () => {
-  it('caps every copy at the hot TTL and at its own life in cold', () => {
+  it('caps every copy with a TTL at the hot TTL and at its own life in cold', () => {
     const entries = warmEntries(cold, new Set(['big']), new Map(), HOT_TTL) ?? [];
     const ttl = new Map(entries.map((entry) => [entry.field, entry.ttlMs]));
     expect(Object.fromEntries(ttl)).toEqual({
       '~complete': HOT_TTL,
       '~timing': HOT_TTL,
-      plain: HOT_TTL,
+      // Trusted only while ~complete lives, so it needs no TTL of its own.
+      plain: undefined,
       short: 10_000,
       long: HOT_TTL,
       big: HOT_TTL,
@@ -101,8 +102,9 @@ describe('layered hot entries', () => {
   });
 
   it('keeps a copy no longer than the cold session, and mirrors a removing write', () => {
-    expect(copyEntry('a', bytes('1'), undefined, 5_000, HOT_TTL).ttlMs).toBe(5_000);
-    expect(copyEntry('a', bytes('1'), 'persistent', null, HOT_TTL).ttlMs).toBe(HOT_TTL);
+    // Without a TTL of its own a copy lives with the entry, trusted only while ~complete lives.
+    expect(copyEntry('a', bytes('1'), undefined, 5_000, HOT_TTL).ttlMs).toBeUndefined();
+    expect(copyEntry('a', bytes('1'), 'persistent', null, HOT_TTL).ttlMs).toBeUndefined();
     expect(copyEntry('a', bytes('1'), 90_000, 20_000, HOT_TTL).ttlMs).toBe(20_000);
     expect(copyEntry('a', bytes('1'), 0, null, HOT_TTL).ttlMs).toBe(0);
     expect(pointerEntry('a', -1, null, HOT_TTL).ttlMs).toBe(-1);
