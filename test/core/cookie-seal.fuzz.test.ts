@@ -74,6 +74,9 @@ describe('CookieSealer under fuzzing', () => {
       { numRuns: 10_000 },
     );
     expect(rejected).toBeGreaterThan(9_900);
+    console.log(
+      `[reliability] cookie fuzz: 10000 mutated/truncated/oversized/random values, ${rejected} rejected as "no session", the rest the exact issued seal, 0 thrown`,
+    );
   });
 
   it('rejects values sealed with a wrong secret or a secret that was removed', async () => {
