@@ -5,60 +5,11 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSessionManager } from '../../src/core/session-manager.ts';
-import type { SessionStore } from '../../src/core/store-contract.ts';
-import { LayeredStore } from '../../src/stores/layered-store.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
-import { PostgresStore } from '../../src/stores/postgres/index.ts';
-import { RedisStore } from '../../src/stores/redis/index.ts';
-import { connectRedis, deleteKeysUnder, uniquePrefix } from '../stores/redis/redis-test-server.ts';
-import { createTestSchema, type TestSchema } from '../support/postgres.ts';
+import { type StoreUnderTest, sessionStores } from '../support/session-stores.ts';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
 
-interface StoreUnderTest {
-  store: SessionStore;
-  teardown(): Promise<void>;
-}
-
-const stores: Record<string, () => Promise<StoreUnderTest>> = {
-  MemoryStore: async () => ({ store: new MemoryStore(), teardown: async () => {} }),
-  RedisStore: async () => {
-    const client = await connectRedis();
-    const prefix = uniquePrefix('races');
-    return {
-      store: new RedisStore({ client, prefix }),
-      teardown: async () => {
-        await deleteKeysUnder(client, prefix);
-        await client.quit();
-      },
-    };
-  },
-  PostgresStore: async () => {
-    const db = await createTestSchema({ prefix: 'ruts_races', max: 20 });
-    return {
-      store: new PostgresStore({ pool: db.pool, schema: db.schema }),
-      teardown: () => db.drop(),
-    };
-  },
-  'LayeredStore (Redis over Postgres)': async () => {
-    const db: TestSchema = await createTestSchema({ prefix: 'ruts_races_layered', max: 20 });
-    const client = await connectRedis();
-    const prefix = uniquePrefix('races-layered');
-    return {
-      store: new LayeredStore({
-        hot: new RedisStore({ client, prefix }),
-        cold: new PostgresStore({ pool: db.pool, schema: db.schema }),
-      }),
-      teardown: async () => {
-        await deleteKeysUnder(client, prefix);
-        await client.quit();
-        await db.drop();
-      },
-    };
-  },
-};
-
-for (const [name, setup] of Object.entries(stores)) {
+for (const { name, setup } of sessionStores('races')) {
   describe(`racing requests on ${name}`, () => {
     let subject: StoreUnderTest;
     beforeAll(async () => {

@@ -1,0 +1,76 @@
+/**
+ * Every store a session handle can run on, each on its real server and cleaned up afterwards, for
+ * tests that check the handle's promises hold whatever the store.
+ */
+
+import type { SessionStore } from '../../src/core/store-contract.ts';
+import { LayeredStore } from '../../src/stores/layered-store.ts';
+import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { PostgresStore } from '../../src/stores/postgres/index.ts';
+import { RedisStore } from '../../src/stores/redis/index.ts';
+import { connectRedis, deleteKeysUnder, uniquePrefix } from '../stores/redis/redis-test-server.ts';
+import { createTestSchema } from './postgres.ts';
+
+export interface StoreUnderTest {
+  readonly store: SessionStore;
+  teardown(): Promise<void>;
+}
+
+/** A store's name and how to set it up. */
+export interface StoreSetup {
+  readonly name: string;
+  setup(): Promise<StoreUnderTest>;
+}
+
+/** Every store's setup; `tag` keeps keys and schemas of different test files apart. */
+export function sessionStores(tag: string): StoreSetup[] {
+  return [
+    {
+      name: 'MemoryStore',
+      setup: async () => ({ store: new MemoryStore(), teardown: async () => {} }),
+    },
+    {
+      name: 'RedisStore',
+      setup: async () => {
+        const client = await connectRedis();
+        const prefix = uniquePrefix(tag);
+        return {
+          store: new RedisStore({ client, prefix }),
+          teardown: async () => {
+            await deleteKeysUnder(client, prefix);
+            await client.quit();
+          },
+        };
+      },
+    },
+    {
+      name: 'PostgresStore',
+      setup: async () => {
+        const db = await createTestSchema({ prefix: `ruts_${tag}`, max: 20 });
+        return {
+          store: new PostgresStore({ pool: db.pool, schema: db.schema }),
+          teardown: () => db.drop(),
+        };
+      },
+    },
+    {
+      name: 'LayeredStore (Redis over Postgres)',
+      setup: async () => {
+        const db = await createTestSchema({ prefix: `ruts_${tag}_layered`, max: 20 });
+        const client = await connectRedis();
+        const prefix = uniquePrefix(`${tag}-layered`);
+        return {
+          store: new LayeredStore({
+            hot: new RedisStore({ client, prefix }),
+            cold: new PostgresStore({ pool: db.pool, schema: db.schema }),
+          }),
+          teardown: async () => {
+            await deleteKeysUnder(client, prefix);
+            await client.quit();
+            await db.drop();
+          },
+        };
+      },
+    },
+  ];
+}
