@@ -13,7 +13,9 @@
  *   `session.set(key, value, { write })` down): `'through'` (the default) writes cold then hot,
  *   `'cold'` writes cold and keeps the field out of hot, `'hot'` keeps ephemeral data in hot only.
  * - **Hot failing is not an outage.** Its errors go to `onEvent` and the call carries on from
- *   cold. Cold failing is: writes reject with a `StoreError` that names the cold tier.
+ *   cold. Cold failing is: writes reject with a `StoreError` that names the cold tier. Such a
+ *   write may have reached cold all the same, so hot serves its session only until cold
+ *   answers again (`delete` and `rename` not even that).
  *
  * All processes that share the cold store must share the hot one too (a Redis, say), or run as
  * a single process: a hot tier private to one process (a `MemoryStore`) cannot see the other
@@ -148,7 +150,7 @@ export class LayeredStore implements SessionStore, SweepableStore {
     this.hot = hot;
     this.cold = cold;
     this.#hot = new HotTier(hot, Math.round(hotTtl * 1000), onEvent);
-    this.#tiers = { hot: this.#hot, cold: new ColdTier(cold) };
+    this.#tiers = { hot: this.#hot, cold: new ColdTier(cold, this.#hot) };
   }
 
   get(key: string, field: string): Promise<Uint8Array | undefined> {

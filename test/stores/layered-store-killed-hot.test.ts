@@ -24,10 +24,16 @@ describe('LayeredStore (Redis over Postgres) when the Redis server is killed', (
   const events: LayeredStoreEvent[] = [];
 
   beforeAll(async () => {
-    [redis, db] = await Promise.all([
+    const [started, created] = await Promise.allSettled([
       startKillableRedis(),
       createTestSchema({ prefix: 'ruts_layered_killed' }),
     ]);
+    // Keep whichever started, so afterAll stops it even when the other failed.
+    if (started.status === 'fulfilled') redis = started.value;
+    if (created.status === 'fulfilled') db = created.value;
+    for (const outcome of [started, created]) {
+      if (outcome.status === 'rejected') throw outcome.reason;
+    }
     // Fail fast while the server is gone instead of queueing, as the README advises.
     client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     client.on('error', () => {});

@@ -108,12 +108,13 @@ describe('LayeredStore (Redis over Postgres) when Postgres stops under load', ()
       expect(await lostWrites(fresh, keys, load.writes)).toEqual([]);
       expect(await lostWrites(cold, keys, load.writes)).toEqual([]);
 
-      // Both tiers hold the same data for every session, and no rejected write is in hot.
+      // Both tiers hold the same data for every session. A rejected write may have been
+      // committed all the same, its reply cut off by the stop: that is what a StoreError means
+      // ("not confirmed"), and hot must then agree with cold, which compareTiers checks.
       const tiers = await compareTiers(hot, cold, keys);
       expect(tiers.disagreements).toEqual([]);
       expect(tiers.complete).toBe(SESSIONS);
       const inCold = await appliedAnyway(cold, rejected);
-      expect(inCold).toEqual([]);
 
       const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
       console.log(

@@ -8,13 +8,14 @@
  * @packageDocumentation
  */
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { applyMigrations } from './postgres.ts';
 import { freePorts, HOST, run, sleep } from './redis-process.ts';
+import { quote, startWatchdog } from './watchdog.ts';
 
 const BIN = process.env.RUTS_TEST_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
 const OS_USER = 'postgres';
@@ -79,7 +80,11 @@ export async function startPostgres(
       serverOptions,
     );
   let running = false;
-  const watchdog = startWatchdog(data, dir);
+  // `pg_ctl` daemonises the server, so nothing ends it with the test process.
+  const watchdog = startWatchdog(
+    `${asPostgresCommand('pg_ctl').map(quote).join(' ')} -D ${quote(data)} stop -m immediate ` +
+      `>/dev/null 2>&1; rm -rf ${quote(dir)}`,
+  );
   let cleaned = false;
   const cleanup = async (): Promise<void> => {
     if (cleaned) return;
@@ -88,7 +93,7 @@ export async function startPostgres(
     await pgCtl('stop', '-w', '-m', 'immediate').catch(() => {});
     running = false;
     await rm(dir, { recursive: true, force: true });
-    stopWatchdog(watchdog);
+    watchdog.stop();
   };
 
   try {
@@ -150,36 +155,6 @@ export async function processAlive(pid: number): Promise<boolean> {
   if (stat === undefined) return false;
   // The state follows the command name, which is in parentheses and may contain spaces.
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-}
-
-/**
- * `pg_ctl` daemonises the server, so nothing ends it with the test process; and a test worker
- * that vitest tears down gets no `exit` event to clean up in. A detached shell therefore waits
- * for this process to go, then stops the server and removes its directory.
- */
-function startWatchdog(data: string, dir: string): ChildProcess {
-  const pgCtl = `${asPostgresCommand('pg_ctl').map(quote).join(' ')} -D ${quote(data)}`;
-  const script =
-    `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
-    `${pgCtl} stop -m immediate >/dev/null 2>&1; rm -rf ${quote(dir)}`;
-  const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
-  child.unref();
-  return child;
-}
-
-function stopWatchdog(watchdog: ChildProcess): void {
-  // The shell leads a process group of its own: end it together with its `sleep`.
-  if (watchdog.pid !== undefined && watchdog.exitCode === null) {
-    try {
-      process.kill(-watchdog.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-function quote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 async function migrate(url: string): Promise<void> {

@@ -21,7 +21,9 @@ import {
   spawnRedis,
   waitForClusterOk,
   waitForPing,
+  watchRedis,
 } from './redis-process.ts';
+import type { Watchdog } from './watchdog.ts';
 
 /** One node of the cluster, as a process a test may kill. */
 export interface RedisClusterNode {
@@ -75,17 +77,14 @@ export async function startRedisCluster(
   const dir = await mkdtemp(join(tmpdir(), 'ruts-redis-cluster-'));
   const processes: RedisProcess[] = [];
   let stopped = false;
-  const killAll = (): void => {
-    for (const { child } of processes) if (child.exitCode === null) child.kill('SIGKILL');
-  };
-  // A crashed test run must not leave servers holding the ports.
-  process.once('exit', killAll);
+  // A test process that dies must not leave servers holding the ports.
+  let watchdog: Watchdog | undefined;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    process.removeListener('exit', killAll);
     await Promise.all(processes.map(({ child }) => exited(child, 'SIGTERM')));
     await rm(dir, { recursive: true, force: true });
+    watchdog?.stop();
   };
 
   try {
@@ -102,6 +101,10 @@ export async function startRedisCluster(
         }),
       );
     }
+    watchdog = watchRedis(
+      processes.flatMap(({ child }) => (child.pid === undefined ? [] : [child.pid])),
+      dir,
+    );
     const deadline = Date.now() + timeoutMs;
     await Promise.all(processes.map((server) => waitForPing(server, deadline)));
     const addresses = ports.map((port) => `${HOST}:${port}`);

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { quote, startWatchdog, type Watchdog } from './watchdog.ts';
 
 export const HOST = '127.0.0.1';
 /**
@@ -74,15 +75,27 @@ export async function startKillableRedis(timeoutMs = 10_000): Promise<KillableRe
   const dir = await mkdtemp(join(tmpdir(), 'ruts-redis-'));
   const [port] = (await freePorts(1)) as [number];
   let current: RedisProcess | undefined;
-  const killOnExit = (): void => {
-    current?.child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
+  const pids: number[] = [];
+  let watchdog: Watchdog | undefined;
   const start = async (): Promise<void> => {
     current = spawnRedis(port, dir);
+    if (current.child.pid !== undefined) pids.push(current.child.pid);
+    watchdog?.stop();
+    watchdog = watchRedis(pids, dir);
     await waitForPing(current, Date.now() + timeoutMs);
   };
-  await start();
+  const stop = async (): Promise<void> => {
+    if (current) await exited(current.child, 'SIGTERM');
+    current = undefined;
+    await rm(dir, { recursive: true, force: true });
+    watchdog?.stop();
+  };
+  try {
+    await start();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   return {
     port,
     url: `redis://${HOST}:${port}`,
@@ -91,13 +104,20 @@ export async function startKillableRedis(timeoutMs = 10_000): Promise<KillableRe
       if (current) await exited(current.child, 'SIGKILL');
     },
     restart: start,
-    stop: async () => {
-      process.removeListener('exit', killOnExit);
-      if (current) await exited(current.child, 'SIGTERM');
-      current = undefined;
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop,
   };
+}
+
+/**
+ * A watchdog that kills the `redis-server` processes `pids` and removes `dir` if the test process
+ * dies without stopping them. A PID is only killed while it still runs `redis-server`: one the
+ * test killed itself may have been handed to another process since.
+ */
+export function watchRedis(pids: readonly number[], dir: string): Watchdog {
+  const kills = pids.map(
+    (pid) => `grep -q redis-server /proc/${pid}/cmdline 2>/dev/null && kill -9 ${pid};`,
+  );
+  return startWatchdog(`${kills.join(' ')} rm -rf ${quote(dir)}`);
 }
 
 /** Picks `count` ports whose node and bus ports are both free right now. */

@@ -108,7 +108,9 @@ async function prepare(
     };
   }
   if (!options.create) return null;
-  const created = await tiers.cold.call(operation, (cold) => cold.set(key, anchorEntry, options));
+  const created = await tiers.cold.change(operation, [key], (cold) =>
+    cold.set(key, anchorEntry, options),
+  );
   return created && { ttlMs: created.ttlMs, inCold: new Set(), inHot: new Set() };
 }
 
@@ -123,7 +125,7 @@ async function leaveCold(
   const moving = entries.filter((entry) => known.inCold.has(entry.field));
   await Promise.all(
     moving.map((entry) =>
-      tiers.cold.call(operation, (cold) => cold.remove(key, storedName(entry.field))),
+      tiers.cold.change(operation, [key], (cold) => cold.remove(key, storedName(entry.field))),
     ),
   );
 }
@@ -136,7 +138,7 @@ async function fallBack(
   entries: readonly FieldWrite[],
   options: WriteOptions,
 ): Promise<SessionTtl | null> {
-  const result = await tiers.cold.call(operation, (cold) =>
+  const result = await tiers.cold.change(operation, [key], (cold) =>
     upsert(cold, key, entries.map(coldEntry), options),
   );
   await tiers.hot.invalidate(operation, key);
@@ -149,7 +151,7 @@ async function insertFallBack(
   entry: FieldWrite,
   options: WriteOptions,
 ): Promise<InsertResult | null> {
-  const result = await tiers.cold.call('setIfAbsent', (cold) =>
+  const result = await tiers.cold.change('setIfAbsent', [key], (cold) =>
     cold.setIfAbsent(key, coldEntry(entry), options),
   );
   if (result?.written) await tiers.hot.invalidate('setIfAbsent', key);

@@ -26,8 +26,11 @@ export type LayeredOperation =
  *   result is correct; only speed (and `'hot'` data, which lives nowhere else) was lost.
  * - `hot-stale`: after cold changed, the hot entry could be neither updated nor deleted, so other
  *   processes may read the old data from it until it expires (at most the hot TTL). This process
- *   bypasses that entry and keeps trying to delete it. Flush the hot tier after an outage to be
- *   sure.
+ *   bypasses that entry and keeps trying to delete it. Also reported, with the cold failure as
+ *   `error`, for a key this process forgot: during a cold outage it remembers up to 10 000 keys
+ *   whose changes failed, and may have reached cold all the same, to invalidate once cold answers
+ *   again; beyond that the oldest are forgotten and served from hot until they expire. Flush
+ *   the hot tier after an outage to be sure.
  * - `cold-error`: a cold step that the result does not depend on failed, and the call resolved
  *   anyway. The one such step marks a field inserted with `'cold'` as cold-only; without the
  *   mark the field is cached in hot like any other.

@@ -1,9 +1,17 @@
 /**
  * Operations that remove or move data: `take`, `remove`, `delete`, `rename` and `expire`.
  *
- * Cold is the source of truth, so cold goes first. If cold fails, hot has not been touched and
- * nothing changed. If hot then fails, its entry is invalidated (deleted); if that fails too, the
- * entry is reported as `hot-stale`. Either way the result is cold's.
+ * Cold is the source of truth, so cold goes first. If hot then fails, its entry is invalidated
+ * (deleted); if that fails too, the entry is reported as `hot-stale`. Either way the result is
+ * cold's.
+ *
+ * If cold fails, the change may have reached it all the same (see `tiers.ts`). `take`, `remove`
+ * and `expire` leave hot serving the session until cold answers again, then invalidate it
+ * (an `'extend'` not even that: a longer life in cold cannot make hot's copy wrong). `delete`,
+ * `rename` and an `expire` to zero end the session under its key, so they invalidate hot at
+ * once: a session the caller asked to end, maybe ended already, must not stay readable from hot
+ * through an outage. It is then unreadable until cold is back, which costs nothing the caller
+ * still wanted.
  *
  * `'hot'` fields are the exception: they live nowhere else, so `take` and `remove` act on them
  * in hot, once a complete entry (or a warm) has confirmed that cold still holds the session.
@@ -47,7 +55,9 @@ export async function take(
   const operation = 'take';
   const taken = await takeHotOnly(tiers, operation, key, field);
   if (taken !== undefined) return taken.value;
-  const value = await tiers.cold.call(operation, (cold) => cold.take(key, storedName(field)));
+  const value = await tiers.cold.change(operation, [key], (cold) =>
+    cold.take(key, storedName(field)),
+  );
   if (value !== undefined) await dropFromHot(tiers, operation, key, field);
   return value;
 }
@@ -57,14 +67,16 @@ export async function remove(tiers: Tiers, key: string, field: string): Promise<
   const operation = 'remove';
   const taken = await takeHotOnly(tiers, operation, key, field);
   if (taken !== undefined) return taken.value !== undefined;
-  const removed = await tiers.cold.call(operation, (cold) => cold.remove(key, storedName(field)));
+  const removed = await tiers.cold.change(operation, [key], (cold) =>
+    cold.remove(key, storedName(field)),
+  );
   if (removed) await dropFromHot(tiers, operation, key, field);
   return removed;
 }
 
-/** `delete`: cold, then hot. */
+/** `delete`: cold, then hot; hot at once if cold fails. */
 export async function deleteSession(tiers: Tiers, key: string): Promise<boolean> {
-  const deleted = await tiers.cold.call('delete', (cold) => cold.delete(key));
+  const deleted = await tiers.cold.change('delete', [key], (cold) => cold.delete(key), 'now');
   await tiers.hot.invalidate('delete', key);
   return deleted;
 }
@@ -84,8 +96,12 @@ export async function rename(
   const coldOnly = options.write === 'cold';
   const set = options.set ?? [];
   const coldSet = coldOnly ? set.flatMap(coldOnlyEntries) : set.map(coldEntry);
-  const result = await tiers.cold.call(operation, (cold) =>
-    cold.rename(from, to, { ...options, set: coldSet }),
+  // A failed rename may have moved the session: the old id must not stay readable from hot.
+  const result = await tiers.cold.change(
+    operation,
+    [from, to],
+    (cold) => cold.rename(from, to, { ...options, set: coldSet }),
+    'now',
   );
   if (result.status !== 'renamed') return result;
   const { hot } = tiers;
@@ -143,10 +159,19 @@ export async function expire(
   mode: ExpireMode,
 ): Promise<SessionTtl | null> {
   const operation = 'expire';
-  const result = await tiers.cold.call(operation, (cold) => cold.expire(key, ttlMs, mode));
+  const ends = mode === 'set' && typeof ttlMs === 'number' && ttlMs <= 0;
+  // An 'extend' that may have happened leaves hot reporting a shorter life than cold's, which
+  // only makes its entry leave hot sooner: not worth a warm once cold is back.
+  const ifUnsure = ends ? 'now' : mode === 'extend' ? 'never' : 'later';
+  const result = await tiers.cold.change(
+    operation,
+    [key],
+    (cold) => cold.expire(key, ttlMs, mode),
+    ifUnsure,
+  );
   if (result === null) return null;
   const { hot } = tiers;
-  if (mode === 'set' && typeof ttlMs === 'number' && ttlMs <= 0) {
+  if (ends) {
     await hot.invalidate(operation, key);
     return result;
   }

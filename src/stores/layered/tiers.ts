@@ -3,6 +3,25 @@
  * aside, so the caller falls back to cold; a cold call that rejects fails the operation with a
  * {@link StoreError} that names the cold tier.
  *
+ * ## A cold change whose outcome is unknown
+ * A cold change that rejects may have happened all the same: a commit whose reply was lost with
+ * the connection fails exactly like one that never ran. Hot's entry for the session may then be
+ * stale, so it must not outlive the outage. It is not deleted at once, because while cold is
+ * down hot is all that can serve the session: the key is remembered as unconfirmed, hot keeps
+ * answering reads of it, and the first cold call that succeeds again, whatever its key,
+ * invalidates the hot entries of every unconfirmed key before it resolves, so the next read
+ * warms from cold and the tiers agree. Changes that end a session (`delete`, `rename` and an
+ * `expire` to zero) invalidate hot at once instead: the caller wanted that session gone, and
+ * an outage must not keep a session readable that may have been destroyed or moved away from
+ * a leaked id.
+ *
+ * The invalidation deletes the entry from the shared hot tier, for every process, but only this
+ * process remembers which keys are unconfirmed: if it exits before cold answers it again, the
+ * entries stay until they expire (at most the hot TTL), as with `hot-stale`. And a change that
+ * cold was still carrying out when its call failed (a client-side timeout, a connection cut
+ * before the server replied) may commit after that invalidation, behind a warm that read the
+ * old data: hot then serves that until the entry is next written through or expires.
+ *
  * @packageDocumentation
  */
 
@@ -21,6 +40,26 @@ export type Failed = typeof FAILED;
  */
 const MAX_STALE_KEYS = 10_000;
 
+/**
+ * Keys awaiting invalidation until cold answers again. Bounded the same way: an outage long and
+ * busy enough to exceed it forgets the oldest keys, and reports each forgotten key as
+ * `hot-stale`, since hot may then serve it stale until its entry expires.
+ */
+const MAX_UNCONFIRMED_KEYS = 10_000;
+
+/**
+ * When the hot entries of a cold change that rejected, and so may or may not have happened, are
+ * invalidated: `'later'`, once cold answers again, hot serving them until then; `'now'`; or
+ * `'never'`, for a change hot's entry cannot go stale by (a longer cold TTL).
+ */
+export type Invalidation = 'later' | 'now' | 'never';
+
+/** Why a key is unconfirmed: the change that rejected, and with what. */
+interface Unconfirmed {
+  readonly operation: LayeredOperation;
+  readonly error: unknown;
+}
+
 /** The hot store, with failure reporting and the hot TTL every hot write uses. */
 export class HotTier {
   readonly store: SessionStore;
@@ -29,6 +68,10 @@ export class HotTier {
   readonly #report: LayeredEventHandler;
   /** Keys whose hot entry may be stale: cold changed and hot could be neither updated nor deleted. */
   readonly #stale = new Set<string>();
+  /** Keys a cold change rejected for, oldest first: see the module's notes. */
+  readonly #unconfirmed = new Map<string, Unconfirmed>();
+  /** Invalidations of unconfirmed keys under way, which a later confirmation waits for too. */
+  #confirming: Promise<void> | undefined;
 
   constructor(store: SessionStore, ttlMs: number, report: LayeredEventHandler) {
     this.store = store;
@@ -96,6 +139,45 @@ export class HotTier {
     }
   }
 
+  /**
+   * Remembers `keys` as unconfirmed after a cold change for them rejected with `error`. Their
+   * hot entries keep serving reads until {@link confirm}. The oldest key beyond the bound is
+   * forgotten, and reported as `hot-stale` with the failure that made it unconfirmed.
+   */
+  unconfirmed(operation: LayeredOperation, keys: readonly string[], error: unknown): void {
+    for (const key of keys) {
+      this.#unconfirmed.delete(key);
+      if (this.#unconfirmed.size >= MAX_UNCONFIRMED_KEYS) {
+        const oldest = this.#unconfirmed.entries().next();
+        if (!oldest.done) {
+          const [forgotten, why] = oldest.value;
+          this.#unconfirmed.delete(forgotten);
+          this.emit({ type: 'hot-stale', key: forgotten, ...why });
+        }
+      }
+      this.#unconfirmed.set(key, { operation, error });
+    }
+  }
+
+  /**
+   * Cold answered a call: invalidates the hot entry of every unconfirmed key, so the next read
+   * warms it from cold. Resolves once those invalidations, and any already under way, are done.
+   */
+  async confirm(): Promise<void> {
+    if (this.#unconfirmed.size > 0) {
+      const pending = [...this.#unconfirmed];
+      this.#unconfirmed.clear();
+      const invalidated = Promise.all([
+        this.#confirming,
+        ...pending.map(([key, { operation }]) => this.invalidate(operation, key)),
+      ]).then(() => {
+        if (this.#confirming === invalidated) this.#confirming = undefined;
+      });
+      this.#confirming = invalidated;
+    }
+    await this.#confirming;
+  }
+
   /** Reports an event. A handler that throws must not fail the store call that reported it. */
   emit(event: LayeredStoreEvent): void {
     try {
@@ -105,29 +187,67 @@ export class HotTier {
     }
   }
 
-  /** Forgets stale keys; `close()` calls it. */
+  /** Forgets stale and unconfirmed keys; `close()` calls it. */
   clear(): void {
     this.#stale.clear();
+    this.#unconfirmed.clear();
   }
 }
 
-/** The cold store, whose failures fail the operation. */
+/**
+ * The cold store, whose failures fail the operation. Each call that succeeds first lets hot
+ * invalidate the keys left unconfirmed while cold was failing.
+ */
 export class ColdTier {
   readonly store: SessionStore;
+  readonly #hot: HotTier;
 
-  constructor(store: SessionStore) {
+  constructor(store: SessionStore, hot: HotTier) {
     this.store = store;
+    this.#hot = hot;
   }
 
+  /** A call that changes nothing in cold: a read. */
   async call<R>(
     operation: LayeredOperation,
     call: (store: SessionStore) => Promise<R>,
   ): Promise<R> {
+    let result: R;
     try {
-      return await call(this.store);
+      result = await call(this.store);
     } catch (error) {
       throw coldError(operation, error);
     }
+    await this.#hot.confirm();
+    return result;
+  }
+
+  /**
+   * A call that changes the sessions at `keys`. If it fails as a store failure, it may have
+   * happened all the same, so hot's entries for `keys` are invalidated as `ifUnsure` says.
+   * Other ruts errors (an invalid key) are refusals before anything was sent: hot is left alone.
+   */
+  async change<R>(
+    operation: LayeredOperation,
+    keys: readonly string[],
+    call: (store: SessionStore) => Promise<R>,
+    ifUnsure: Invalidation = 'later',
+  ): Promise<R> {
+    let result: R;
+    try {
+      result = await call(this.store);
+    } catch (error) {
+      const failure = coldError(operation, error);
+      if (failure instanceof StoreError) {
+        if (ifUnsure === 'later') this.#hot.unconfirmed(operation, keys, failure);
+        if (ifUnsure === 'now') {
+          await Promise.all(keys.map((key) => this.#hot.invalidate(operation, key)));
+        }
+      }
+      throw failure;
+    }
+    await this.#hot.confirm();
+    return result;
   }
 }
 

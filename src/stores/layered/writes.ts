@@ -1,8 +1,10 @@
 /**
  * Writes that go to cold: `'through'` (cold, then hot) and `'cold'` (cold only, never cached).
- * Cold is written first because it is the source of truth: if it fails, nothing changed anywhere
- * and the caller gets a {@link StoreError}; if hot then fails, the hot entry is deleted so it
- * cannot serve the old value, and if even that fails it is reported as `hot-stale`.
+ * Cold is written first because it is the source of truth: if it fails, the caller gets a
+ * {@link StoreError} and hot is not written; since the write may have reached cold all the same,
+ * hot's entry is invalidated once cold answers again (see `tiers.ts`). If hot then fails, the
+ * hot entry is deleted so it cannot serve the old value, and if even that fails it is reported
+ * as `hot-stale`.
  *
  * @packageDocumentation
  */
@@ -30,7 +32,7 @@ async function coldThenHot(
   writeCold: (cold: SessionStore) => Promise<SessionTtl | null>,
   hotFields: (sessionTtlMs: number | null) => FieldWrite[],
 ): Promise<SessionTtl | null> {
-  const result = await tiers.cold.call(operation, writeCold);
+  const result = await tiers.cold.change(operation, [key], writeCold);
   if (result !== null) {
     await refreshHot(tiers, operation, key, hotFields(result.ttlMs), result.ttlMs);
   }
@@ -78,7 +80,7 @@ export async function insertThrough(
   entry: FieldWrite,
   options: WriteOptions,
 ): Promise<InsertResult | null> {
-  const result = await tiers.cold.call('setIfAbsent', (cold) =>
+  const result = await tiers.cold.change('setIfAbsent', [key], (cold) =>
     cold.setIfAbsent(key, coldEntry(entry), options),
   );
   if (result?.written) {
@@ -99,7 +101,7 @@ export async function insertCold(
   entry: FieldWrite,
   options: WriteOptions,
 ): Promise<InsertResult | null> {
-  const result = await tiers.cold.call('setIfAbsent', (cold) =>
+  const result = await tiers.cold.change('setIfAbsent', [key], (cold) =>
     cold.setIfAbsent(key, coldEntry(entry), options),
   );
   if (!result?.written) return result;

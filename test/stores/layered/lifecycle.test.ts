@@ -107,15 +107,18 @@ describe('LayeredStore lifecycle', () => {
       expect(await store.delete(key)).toBe(false);
     });
 
-    it('leaves both tiers as they were when cold fails', async () => {
-      const { store, cold } = await warmSession();
+    it('invalidates hot at once when cold fails, and serves the session once cold shows it lives', async () => {
+      const { store, hot, cold } = await warmSession();
       cold.kill();
       await expect(store.delete(key)).rejects.toThrow(StoreError);
       await expect(store.delete(key)).rejects.toThrow(/delete on the cold tier/);
-      // Cold still has the session, so hot's copy of it is still true.
-      expect(text(await store.get(key, 'a'))).toBe('1');
+      // The delete may have happened: the session is not served from hot while cold is down.
+      expect(await hot.inner.getAll(key)).toBeUndefined();
+      await expect(store.get(key, 'a')).rejects.toThrow(/on the cold tier/);
       cold.revive();
+      // It had not: cold still has the session, and the next read warms it.
       expect(names(await store.getAll(key))).toEqual(['a']);
+      expect(names(await hot.inner.getAll(key))).toContain('a');
     });
 
     it('reports hot-stale when hot keeps the deleted session, and stops serving it', async () => {
@@ -212,16 +215,19 @@ describe('LayeredStore lifecycle', () => {
       expect(text(await store.get(to, 'a'))).toBe('1');
     });
 
-    it('leaves hot untouched when cold fails', async () => {
-      const { store, cold } = layered();
+    it('invalidates both keys in hot at once when cold fails, and changes nothing else', async () => {
+      const { store, hot, cold } = layered();
       await store.set(from, { field: 'a', value: utf8('1') }, write());
       await store.getAll(from);
       cold.kill();
       await expect(store.rename(from, to, { idleMs: HOUR })).rejects.toThrow(
         /rename on the cold tier/,
       );
-      expect(text(await store.get(from, 'a'))).toBe('1');
+      // The old id may be dead already: it is not served from hot while cold is down.
+      expect(await hot.inner.getAll(from)).toBeUndefined();
+      await expect(store.get(from, 'a')).rejects.toThrow(/on the cold tier/);
       cold.revive();
+      expect(text(await store.get(from, 'a'))).toBe('1');
       expect(await store.getAll(to)).toBeUndefined();
     });
   });

@@ -133,7 +133,8 @@ describe('LayeredStore tiers', () => {
       expect((failure as StoreError).cause).toBe(cause);
       expect((failure as StoreError).message).toBe(
         'ruts: the session store failed during set on the cold tier: relation "ruts_sessions" ' +
-          'does not exist. Check that the store is reachable; the write was not confirmed.',
+          'does not exist. Check that the store is reachable; the change was not confirmed, so it ' +
+          'may or may not have been applied.',
       );
     });
 

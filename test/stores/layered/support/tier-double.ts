@@ -1,7 +1,8 @@
 /**
  * Test doubles for the layered store's tiers: a real {@link MemoryStore} behind a Proxy that
  * counts calls and can be made to reject, all at once (a killed server) or call by call (a
- * failure part-way through an operation).
+ * failure part-way through an operation), before the call reaches the store or after it made
+ * its change (a reply lost with the connection).
  *
  * @packageDocumentation
  */
@@ -26,6 +27,11 @@ export interface TierDouble {
   /** Calls for which `when` returns true reject; others go through. */
   failWhen(when: (method: Method, args: readonly unknown[]) => boolean): void;
   /**
+   * Calls for which `when` returns true run against the real store, then reject: the change
+   * is made, but the caller is told it failed, as when a commit's reply is lost.
+   */
+  loseRepliesWhen(when: (method: Method, args: readonly unknown[]) => boolean): void;
+  /**
    * The next call of `method` runs against the real store at once, but its result is held back
    * until `release()`: the caller sees the state from before whatever happens meanwhile.
    */
@@ -39,6 +45,7 @@ export interface TierDouble {
 export function tierDouble(inner = new MemoryStore()): TierDouble {
   let killed = false;
   let when: (method: Method, args: readonly unknown[]) => boolean = () => false;
+  let lost: (method: Method, args: readonly unknown[]) => boolean = () => false;
   const calls: Partial<Record<Method, number>> = {};
   const held = new Map<Method, Promise<void>>();
   const store = new Proxy(inner, {
@@ -52,6 +59,11 @@ export function tierDouble(inner = new MemoryStore()): TierDouble {
           return Promise.reject(new Error(`connect ECONNREFUSED (${method})`));
         }
         const result = member.apply(target, args);
+        if (lost(method, args)) {
+          return Promise.resolve(result).then(() => {
+            throw new Error(`Connection terminated unexpectedly (${method})`);
+          });
+        }
         const gate = held.get(method);
         if (gate === undefined) return result;
         held.delete(method);
@@ -71,6 +83,9 @@ export function tierDouble(inner = new MemoryStore()): TierDouble {
     },
     failWhen: (predicate) => {
       when = predicate;
+    },
+    loseRepliesWhen: (predicate) => {
+      lost = predicate;
     },
     hold: (method) => {
       let release = () => {};
