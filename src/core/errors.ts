@@ -16,8 +16,21 @@ export type RutsErrorCode =
   | 'RUTS_COLLISION'
   | 'RUTS_INVALID_TTL';
 
-/** Base class of every error thrown by ruts. */
+/** Marks ruts errors, whichever copy of the library made them. */
+const BRAND = Symbol.for('ruts.error');
+
+/**
+ * Base class of every error thrown by ruts.
+ *
+ * `instanceof` also recognises errors made by another copy of ruts. Next.js can load one module
+ * once per layer (Server Components, Route Handlers), so a store kept on `globalThis` may throw
+ * the classes of a copy other than the caller's. Such an error is an instance of `RutsError`, and
+ * of the subclass whose `code` it carries.
+ */
 export class RutsError extends Error {
+  /** The code of this class's errors; `undefined` on `RutsError` itself, which matches them all. */
+  static readonly code: RutsErrorCode | undefined = undefined;
+
   /** Stable code for programmatic handling. */
   readonly code: RutsErrorCode;
 
@@ -25,11 +38,24 @@ export class RutsError extends Error {
     super(`ruts: ${message}`, options);
     this.name = new.target.name;
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
   }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class right of instanceof, maybe a subclass
+    return isInstance(this, value);
+  }
+}
+
+function isInstance(type: typeof RutsError, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(type, value)) return true;
+  if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
+  return type.code === undefined || (value as { code?: unknown }).code === type.code;
 }
 
 /** The configuration cannot work: a weak secret, a cookie option browsers refuse, a bad timeout. */
 export class ConfigError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_CONFIG';
   constructor(message: string) {
     super('RUTS_CONFIG', message);
   }
@@ -40,6 +66,7 @@ export class ConfigError extends RutsError {
  * the ability to set cookies, and may render them more than once, so writes belong elsewhere.
  */
 export class ReadOnlySessionError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_READ_ONLY';
   /** The handle method that was called, such as `set` or `destroy`. */
   readonly operation: string;
 
@@ -55,6 +82,7 @@ export class ReadOnlySessionError extends RutsError {
 
 /** A session key is empty, not a string, or uses the prefix ruts reserves for flash messages. */
 export class InvalidKeyError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_INVALID_KEY';
   readonly key: unknown;
 
   constructor(key: unknown, reason: string) {
@@ -65,6 +93,7 @@ export class InvalidKeyError extends RutsError {
 
 /** A value could not be encoded, or stored bytes could not be decoded, by the field's codec. */
 export class CodecError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_CODEC';
   /** The session key whose value failed. */
   readonly key: string;
   /** The codec's name, such as `msgpack` or `json`. */
@@ -90,6 +119,7 @@ export class CodecError extends RutsError {
 
 /** An encoded value is larger than `maxValueBytes`. */
 export class ValueTooLargeError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_VALUE_TOO_LARGE';
   readonly key: string;
   readonly bytes: number;
   readonly limit: number;
@@ -108,6 +138,7 @@ export class ValueTooLargeError extends RutsError {
 
 /** The store failed. The original driver error is kept as `cause`; no data was assumed written. */
 export class StoreError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_STORE';
   /** The store operation that failed, such as `set` or `rename`. */
   readonly operation: string;
 
@@ -116,7 +147,7 @@ export class StoreError extends RutsError {
     super(
       'RUTS_STORE',
       `the session store failed during ${operation}: ${detail}. ` +
-        'Check that the store is reachable; the write was not confirmed.',
+        `Check that the store is reachable; ${outcomeOf(operation)}.`,
       { cause },
     );
     this.operation = operation;
@@ -125,6 +156,7 @@ export class StoreError extends RutsError {
 
 /** A rename would have overwritten another live session. Renames never merge. */
 export class SessionCollisionError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_COLLISION';
   constructor() {
     super(
       'RUTS_COLLISION',
@@ -136,6 +168,7 @@ export class SessionCollisionError extends RutsError {
 
 /** A TTL that is not a positive number of seconds or `'persistent'`. */
 export class InvalidTtlError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_INVALID_TTL';
   constructor(ttl: unknown) {
     super(
       'RUTS_INVALID_TTL',
@@ -144,4 +177,11 @@ export class InvalidTtlError extends RutsError {
         'To remove a field use session.remove(); to end the session use session.destroy().',
     );
   }
+}
+
+/** What a failed call leaves behind, by its operation's name (`get on the cold tier`, `set`...). */
+function outcomeOf(operation: string): string {
+  if (operation.startsWith('get')) return 'nothing was read';
+  if (operation.startsWith('sweep')) return 'expired sessions stay until a sweep succeeds';
+  return 'the change was not confirmed, so it may or may not have been applied';
 }
