@@ -4,12 +4,26 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/**
+ * The repository: the nearest folder above this module that holds the example app. It looks
+ * upwards because the soak (`npm run soak`) runs a compiled copy under node_modules/.cache.
+ */
+function findRepositoryRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'example-app', 'next.config.ts'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository (no example-app/ above)');
+    dir = parent;
+  }
+  return dir;
+}
+
+export const REPOSITORY_ROOT = findRepositoryRoot();
 export const APP_DIR = path.join(REPOSITORY_ROOT, 'example-app');
 export const NEXT_BIN = path.join(REPOSITORY_ROOT, 'node_modules/next/dist/bin/next');
 

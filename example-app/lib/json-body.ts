@@ -4,6 +4,13 @@ import { ApiError } from './api-errors';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
+ * How much of a body over the limit is read and dropped before answering 413. A server that
+ * answers without reading the body resets the connection while the client is still sending, and
+ * the client sees the reset, not the 413. Past this much the connection is cut all the same.
+ */
+const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
  * The request's JSON body as an object. Throws {@link ApiError}: 415 for another content
  * type, 413 for a body over {@link MAX_BODY_BYTES} (measured before parsing), 400 for
  * malformed JSON or JSON that is not an object.
@@ -26,9 +33,12 @@ export async function readJsonObject(request: Request): Promise<Record<string, u
   return body as Record<string, unknown>;
 }
 
-/** The body as text, read no further than {@link MAX_BODY_BYTES}. */
+/** The body as text; a body over {@link MAX_BODY_BYTES} is drained (kept no further) and refused. */
 async function readText(request: Request): Promise<string> {
-  if (Number(request.headers.get('content-length')) > MAX_BODY_BYTES) throw tooLarge();
+  if (Number(request.headers.get('content-length')) > DRAIN_LIMIT_BYTES) {
+    await request.body?.cancel();
+    throw tooLarge();
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body?.getReader();
@@ -36,12 +46,13 @@ async function readText(request: Request): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > DRAIN_LIMIT_BYTES) {
       await reader.cancel();
       throw tooLarge();
     }
-    chunks.push(value);
+    if (size <= MAX_BODY_BYTES) chunks.push(value);
   }
+  if (size > MAX_BODY_BYTES) throw tooLarge();
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -67,6 +67,9 @@ export class FieldEncoder {
   }
 
   private codecFor(key: string): Codec {
-    return this.config.codecs[key] ?? this.config.codec;
+    // Own keys only: `codecs` is a plain object, so `codecs.constructor` or `codecs.__proto__`
+    // would find Object.prototype's members and fields with those names could not be written.
+    const own = Object.hasOwn(this.config.codecs, key) ? this.config.codecs[key] : undefined;
+    return own ?? this.config.codec;
   }
 }
