@@ -147,17 +147,63 @@ function explainOverflow<T>(run: () => T): T {
 }
 
 function packValue(value: unknown): Uint8Array {
+  let packed: Uint8Array;
   try {
     // Copied because msgpackr returns a view into a scratch buffer shared with later encodes.
-    return new Uint8Array(packr.pack(value));
+    packed = new Uint8Array(packr.pack(value));
   } catch (error) {
     if (error !== PROTO_KEY_FOUND) throw error;
+    const escaped = packr.pack(escapeProtoKeys(value));
+    packed = new Uint8Array(escaped.length + 1);
+    packed[0] = ESCAPED_KEYS_MARKER;
+    packed.set(escaped, 1);
   }
-  const packed = packr.pack(escapeProtoKeys(value));
-  const bytes = new Uint8Array(packed.length + 1);
-  bytes[0] = ESCAPED_KEYS_MARKER;
-  bytes.set(packed, 1);
-  return bytes;
+  // msgpackr writes a lone surrogate as U+FFFD, silently. Only output holding U+FFFD can hide
+  // one, so the value itself is searched only then.
+  if (hasReplacementCharacter(packed)) assertWellFormed(value);
+  return packed;
+}
+
+/** U+FFFD in UTF-8. */
+const REPLACEMENT = [0xef, 0xbf, 0xbd] as const;
+
+function hasReplacementCharacter(bytes: Uint8Array): boolean {
+  for (let i = bytes.indexOf(REPLACEMENT[0]); i !== -1; i = bytes.indexOf(REPLACEMENT[0], i + 1)) {
+    if (bytes[i + 1] === REPLACEMENT[1] && bytes[i + 2] === REPLACEMENT[2]) return true;
+  }
+  return false;
+}
+
+/** In a `u` regex a surrogate pair is one code point, so this matches lone surrogates only. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Throws on a string, or an object or Map key, that UTF-8 cannot hold. */
+function assertWellFormed(value: unknown): void {
+  if (typeof value === 'string') {
+    const found = LONE_SURROGATE.exec(value);
+    if (found) {
+      const code = (found[0].codePointAt(0) ?? 0).toString(16).toUpperCase();
+      throw new TypeError(
+        `found a string with a lone surrogate (U+${code}), which MessagePack stores as UTF-8 ` +
+          'and would turn into U+FFFD; store well-formed text, or use the json codec for this key',
+      );
+    }
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value) || value instanceof Set) {
+    for (const item of value) assertWellFormed(item);
+  } else if (value instanceof Map) {
+    for (const [key, item] of value) {
+      assertWellFormed(key);
+      assertWellFormed(item);
+    }
+  } else if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      assertWellFormed(key);
+      assertWellFormed(value[key]);
+    }
+  }
 }
 
 function encode(value: unknown): Uint8Array {

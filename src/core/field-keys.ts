@@ -6,6 +6,9 @@ import { InvalidKeyError } from './errors.ts';
  */
 export const FLASH_PREFIX = '@flash:';
 
+/** In a `u` regex a surrogate pair is one code point, so this matches lone surrogates only. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Longest key accepted; keys travel in every store command and row. */
 export const MAX_KEY_LENGTH = 256;
 
@@ -18,6 +21,11 @@ export function assertValidKey(key: unknown): asserts key is string {
   }
   // Postgres text columns cannot hold NUL, so a key with one could not be stored everywhere.
   if (key.includes('\u0000')) throw new InvalidKeyError(key, 'keys must not contain NUL');
+  // Stores keep names as UTF-8, which has no form for half a surrogate pair: such a key would be
+  // stored as U+FFFD, and two different keys could land on one field.
+  if (LONE_SURROGATE.test(key)) {
+    throw new InvalidKeyError(key, 'keys must be well-formed text, without a lone surrogate');
+  }
   if (key.startsWith(FLASH_PREFIX)) {
     throw new InvalidKeyError(
       key,

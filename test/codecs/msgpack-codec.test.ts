@@ -228,6 +228,23 @@ describe('msgpackCodec', () => {
       expect(() => msgpackCodec.encode(circularWithProto)).toThrow(/circular/);
     });
 
+    it.each([
+      ['a lone high surrogate', '\ud800'],
+      ['a lone low surrogate inside text', 'ab\udc00cd'],
+      ['a lone surrogate in a nested array', { a: [1, ['x\udbff']] }],
+      ['a lone surrogate in an object key', { '\ud800': 1 }],
+      ['a lone surrogate in a Map key', new Map([['\udfff', 1]])],
+      ['a lone surrogate in a Set', new Set(['ok', '\ud83d'])],
+      ['a lone surrogate beside a __proto__ key', Object.assign(withProtoKey(), { s: '\ud800' })],
+    ])('throws on %s rather than store U+FFFD in its place', (_name, value) => {
+      expect(() => msgpackCodec.encode(value)).toThrow(/lone surrogate \(U\+D[89A-F][0-9A-F]{2}\)/);
+    });
+
+    it('keeps real U+FFFD characters and surrogate pairs', () => {
+      const value = { text: 'a\ufffdb', emoji: '🙂 \ud83d\ude42', key: { '\ufffd': '\ufffd' } };
+      expect(roundTrip(value)).toEqual(value);
+    });
+
     it('still encodes correctly after a refused value', () => {
       expect(() => msgpackCodec.encode({ a: 1, f: () => 1 })).toThrow();
       expect(roundTrip({ a: 1, f: 2 })).toEqual({ a: 1, f: 2 });

@@ -382,6 +382,11 @@ describe('Session', () => {
     const session = createSessionManager({ secret, store: new MemoryStore() }).open(undefined);
     await expect(session.set('', 1)).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(session.set('@flash:notice', 1)).rejects.toBeInstanceOf(InvalidKeyError);
+    // Stored as UTF-8, a lone surrogate would become U+FFFD and could merge two keys into one.
+    await expect(session.set('a\ud800', 1)).rejects.toThrow(/lone surrogate/);
+    expect(await session.getAll()).toEqual({});
+    await session.set('\ud83d\ude42', 1);
+    expect(await session.get('\ud83d\ude42')).toBe(1);
     await expect(session.set('cart', [], { ttl: -1 })).rejects.toBeInstanceOf(InvalidTtlError);
     await expect(session.set('cart', [], { ttl: 1e300 })).rejects.toBeInstanceOf(InvalidTtlError);
     await expect(session.expire(Number.NaN)).rejects.toBeInstanceOf(InvalidTtlError);
