@@ -26,7 +26,6 @@
 
 /// <reference path="./autocannon.d.ts" />
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -109,19 +108,6 @@ async function buildIsStale(): Promise<boolean> {
     statSync(path.join(REPOSITORY_ROOT, 'next.config.ts')).mtimeMs,
   );
   return sources > statSync(buildId).mtimeMs;
-}
-
-/**
- * Runs Biome's formatter over a results file, so that a run leaves it as `npm run lint` wants
- * it (JSON.stringify breaks short arrays over lines where Biome keeps them on one).
- */
-function formatLikeTheRepository(file: string): void {
-  const biome = path.join(REPOSITORY_ROOT, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
-  const result = spawnSync(process.execPath, [biome, 'format', '--write', file], {
-    cwd: REPOSITORY_ROOT,
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) log(`could not format ${file}: ${result.stderr || result.stdout}`);
 }
 
 function log(message: string): void {
@@ -247,7 +233,6 @@ async function main(): Promise<number> {
       settings.mode === 'full' ? 'latest.json' : `latest-${settings.mode}.json`,
     );
     await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-    formatLikeTheRepository(file);
     printReport(report, path.relative(REPOSITORY_ROOT, file));
     return report.met ? 0 : 1;
   } finally {
