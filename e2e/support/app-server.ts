@@ -74,6 +74,11 @@ export class AppServer {
   private readonly log: WriteStream;
   private tail: string[] = [];
 
+  /** Where the server's output goes. */
+  get logFile(): string {
+    return this.options.logFile;
+  }
+
   constructor(private readonly options: AppServerOptions) {
     this.url = `http://${HOST}:${options.port}`;
     this.log = createWriteStream(options.logFile, { flags: 'a' });
