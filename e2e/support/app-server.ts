@@ -73,6 +73,7 @@ export class AppServer {
   private child: ChildProcess | undefined;
   private readonly log: WriteStream;
   private tail: string[] = [];
+  private overrides: Record<string, string> = {};
 
   /** Where the server's output goes. */
   get logFile(): string {
@@ -94,7 +95,7 @@ export class AppServer {
       [NEXT_BIN, 'start', '--port', String(this.options.port), '--hostname', HOST],
       {
         cwd: APP_DIR,
-        env: baseEnvironment({ ...this.options.env, NODE_ENV: 'production' }),
+        env: baseEnvironment({ ...this.options.env, ...this.overrides, NODE_ENV: 'production' }),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -131,9 +132,13 @@ export class AppServer {
     clearTimeout(timer);
   }
 
-  /** Stops the server and starts it again on the same port with the same environment. */
-  async restart(): Promise<void> {
+  /**
+   * Stops the server and starts it again on the same port, with the same environment or with
+   * `env` on top of the one it was created with (until the next restart).
+   */
+  async restart(env: Record<string, string> = {}): Promise<void> {
     await this.stop();
+    this.overrides = env;
     await this.start();
   }
 
