@@ -58,6 +58,8 @@ export type Invalidation = 'later' | 'now' | 'never';
 interface Unconfirmed {
   readonly operation: LayeredOperation;
   readonly error: unknown;
+  /** How many cold calls had started when it rejected: see {@link HotTier.confirm}. */
+  readonly after: number;
 }
 
 /** The hot store, with failure reporting and the hot TTL every hot write uses. */
@@ -144,29 +146,42 @@ export class HotTier {
    * hot entries keep serving reads until {@link confirm}. The oldest key beyond the bound is
    * forgotten, and reported as `hot-stale` with the failure that made it unconfirmed.
    */
-  unconfirmed(operation: LayeredOperation, keys: readonly string[], error: unknown): void {
+  unconfirmed(
+    operation: LayeredOperation,
+    keys: readonly string[],
+    error: unknown,
+    after: number,
+  ): void {
     for (const key of keys) {
       this.#unconfirmed.delete(key);
       if (this.#unconfirmed.size >= MAX_UNCONFIRMED_KEYS) {
         const oldest = this.#unconfirmed.entries().next();
         if (!oldest.done) {
-          const [forgotten, why] = oldest.value;
+          const [forgotten, { operation: failed, error: why }] = oldest.value;
           this.#unconfirmed.delete(forgotten);
-          this.emit({ type: 'hot-stale', key: forgotten, ...why });
+          this.emit({ type: 'hot-stale', key: forgotten, operation: failed, error: why });
         }
       }
-      this.#unconfirmed.set(key, { operation, error });
+      this.#unconfirmed.set(key, { operation, error, after });
     }
   }
 
   /**
-   * Cold answered a call: invalidates the hot entry of every unconfirmed key, so the next read
-   * warms it from cold. Resolves once those invalidations, and any already under way, are done.
+   * Cold answered call number `call`: invalidates the hot entry of every key that became
+   * unconfirmed before that call started, so the next read warms it from cold. A call that was
+   * already under way when a change failed proves nothing: it may have been answered just before
+   * the outage, and invalidating then would send reads to a cold store that is still down.
+   * Resolves once those invalidations, and any already under way, are done.
    */
-  async confirm(): Promise<void> {
-    if (this.#unconfirmed.size > 0) {
-      const pending = [...this.#unconfirmed];
-      this.#unconfirmed.clear();
+  async confirm(call: number): Promise<void> {
+    const pending: [string, Unconfirmed][] = [];
+    // Entries are in the order they failed in, so `after` only grows along the map.
+    for (const entry of this.#unconfirmed) {
+      if (entry[1].after >= call) break;
+      pending.push(entry);
+    }
+    if (pending.length > 0) {
+      for (const [key] of pending) this.#unconfirmed.delete(key);
       const invalidated = Promise.all([
         this.#confirming,
         ...pending.map(([key, { operation }]) => this.invalidate(operation, key)),
@@ -201,6 +216,8 @@ export class HotTier {
 export class ColdTier {
   readonly store: SessionStore;
   readonly #hot: HotTier;
+  /** Cold calls started so far: each call's number orders it against failed changes. */
+  #started = 0;
 
   constructor(store: SessionStore, hot: HotTier) {
     this.store = store;
@@ -212,13 +229,14 @@ export class ColdTier {
     operation: LayeredOperation,
     call: (store: SessionStore) => Promise<R>,
   ): Promise<R> {
+    const number = ++this.#started;
     let result: R;
     try {
       result = await call(this.store);
     } catch (error) {
       throw coldError(operation, error);
     }
-    await this.#hot.confirm();
+    await this.#hot.confirm(number);
     return result;
   }
 
@@ -233,20 +251,21 @@ export class ColdTier {
     call: (store: SessionStore) => Promise<R>,
     ifUnsure: Invalidation = 'later',
   ): Promise<R> {
+    const number = ++this.#started;
     let result: R;
     try {
       result = await call(this.store);
     } catch (error) {
       const failure = coldError(operation, error);
       if (failure instanceof StoreError) {
-        if (ifUnsure === 'later') this.#hot.unconfirmed(operation, keys, failure);
+        if (ifUnsure === 'later') this.#hot.unconfirmed(operation, keys, failure, this.#started);
         if (ifUnsure === 'now') {
           await Promise.all(keys.map((key) => this.#hot.invalidate(operation, key)));
         }
       }
       throw failure;
     }
-    await this.#hot.confirm();
+    await this.#hot.confirm(number);
     return result;
   }
 }

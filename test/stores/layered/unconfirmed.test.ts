@@ -169,6 +169,37 @@ describe('LayeredStore when a cold change fails and may have happened', () => {
     });
   });
 
+  it('is not confirmed by a call that was already under way when the change failed', async () => {
+    const { store, hot, cold } = await warmSessions();
+    // A write to another session reaches cold before the outage; its answer arrives after.
+    const earlier = cold.hold('set');
+    const answered = store.set(other, { field: 'y', value: utf8('2') }, write());
+    cold.loseRepliesWhen((m) => m === 'setMany');
+    const failure = await store
+      .setMany(
+        key,
+        [
+          { field: 'a', value: utf8('new') },
+          { field: 'b', value: utf8('2') },
+        ],
+        write(),
+      )
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StoreError);
+    cold.loseRepliesWhen(() => false);
+    cold.kill();
+    earlier.release();
+    await answered;
+    // That answer says nothing of cold now: hot still serves the session through the outage.
+    expect(await hot.inner.getAll(key)).toBeDefined();
+    expect(text(await store.get(key, 'a'))).toBe('old');
+    // A call started after the failure, and answered, does confirm it.
+    cold.revive();
+    await coldAnswers(store);
+    expect(await hot.inner.getAll(key)).toBeUndefined();
+    expect(text(await store.get(key, 'a'))).toBe('new');
+  });
+
   it("leaves hot alone after an 'extend' that may have happened: hot's shorter life is still true", async () => {
     const { store, hot, cold, events } = await warmSessions();
     cold.loseRepliesWhen((method) => method === 'expire');
