@@ -70,18 +70,25 @@ export function pgExecutor(
     },
     async transaction(work) {
       const client = await (await pool()).connect();
+      // pg-pool stops listening for a client's errors while it is checked out, so a connection
+      // dropped mid-transaction would emit an 'error' nobody handles and crash the process. The
+      // same failure rejects the query under way, which is where it is handled.
+      client.on('error', ignoreError);
       try {
         await client.query('BEGIN');
         const result = await work({ query: (sql, params) => run(client, sql, params) });
         await client.query('COMMIT');
+        client.off('error', ignoreError);
         client.release();
         return result;
       } catch (error) {
         try {
           await client.query('ROLLBACK');
+          client.off('error', ignoreError);
           client.release();
         } catch (rollbackError) {
           // A connection that cannot roll back is in an unknown state: discard it.
+          client.off('error', ignoreError);
           client.release(rollbackError instanceof Error ? rollbackError : true);
         }
         throw error;
@@ -96,6 +103,8 @@ export function pgExecutor(
     },
   };
 }
+
+function ignoreError(): void {}
 
 /** Whether `source` is a pool to borrow, rather than settings to open one from. */
 function isPool(source: unknown): source is Pool {
