@@ -39,8 +39,20 @@ async function signAll(sessions: readonly CreatedSession[]): Promise<Signed[]> {
   return Promise.all(sessions.map(async (s) => ({ ...s, mac: await hmacSign(s.id) })));
 }
 
-/** The SELECT the pg baseline prepares: the session's field rows, by the primary key's prefix. */
-export const PG_BASELINE_READ = `SELECT name, value FROM "${SCHEMA}".ruts_session_fields WHERE session_key = $1`;
+/**
+ * The SELECT the pg baseline prepares: the session's field rows, by the primary key's prefix,
+ * the session's id (looked up once, before timing) rather than its key.
+ */
+export const PG_BASELINE_READ = `SELECT name, value FROM "${SCHEMA}".ruts_session_fields WHERE session_id = $1`;
+
+/** The id of each session's row, by store key: what the baseline reads by. */
+async function sessionIds(pool: CaseContext['services']['pool'], keys: readonly string[]) {
+  const { rows } = await pool.query<{ key: string; id: string }>(
+    `SELECT key, id FROM "${SCHEMA}".ruts_sessions WHERE key = ANY($1::text[])`,
+    [keys],
+  );
+  return new Map(rows.map((row) => [row.key, row.id]));
+}
 
 export async function readCase(ctx: CaseContext): Promise<Row[]> {
   const { redis, pool } = ctx.services;
@@ -94,6 +106,10 @@ export async function readCase(ctx: CaseContext): Promise<Row[]> {
     cold: cycler(coldSessions),
   };
   const redisKeys = new Map(redisSessions.map((s) => [s.key, sessionKey(REDIS_PREFIX, s.key)]));
+  const pgIds = await sessionIds(
+    pool,
+    pgSessions.map((s) => s.key),
+  );
   const hotKeys = new Map(coldSessions.map((s) => [s.key, sessionKey(hotPrefix, s.key)]));
 
   const check = async (name: string, read: Promise<Record<string, unknown>>) => {
@@ -129,8 +145,13 @@ export async function readCase(ctx: CaseContext): Promise<Row[]> {
       op: async () => {
         const s = next.pgBase();
         if (!(await verify(s.id, s.mac))) throw new Error('bad mac');
-        return (await pool.query({ name: 'bench_read', text: PG_BASELINE_READ, values: [s.key] }))
-          .rows;
+        return (
+          await pool.query({
+            name: 'bench_read',
+            text: PG_BASELINE_READ,
+            values: [pgIds.get(s.key)],
+          })
+        ).rows;
       },
     },
     pg: { id: 'pg', op: () => read(managers.pg, next.pg()) },

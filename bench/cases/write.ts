@@ -41,10 +41,10 @@ const PG_RAW_WRITE = `WITH s AS (
   UPDATE "${SCHEMA}".ruts_sessions
      SET expires_at = greatest(expires_at, now() + $4::float8 * interval '1 millisecond')
    WHERE key = $1 AND (expires_at IS NULL OR expires_at > now())
-  RETURNING key)
-INSERT INTO "${SCHEMA}".ruts_session_fields AS f (session_key, name, value, expires_at)
-SELECT s.key, $2, $3, now() + $5::float8 * interval '1 millisecond' FROM s
-ON CONFLICT (session_key, name)
+  RETURNING id)
+INSERT INTO "${SCHEMA}".ruts_session_fields AS f (session_id, name, value, expires_at)
+SELECT s.id, $2, $3, now() + $5::float8 * interval '1 millisecond' FROM s
+ON CONFLICT (session_id, name)
 DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
 RETURNING 1 AS written`;
 

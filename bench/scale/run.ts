@@ -277,14 +277,22 @@ async function loadPostgres(
   const chunk = 250_000;
   for (let start = from; start <= to; start += chunk) {
     const end = Math.min(to, start + chunk - 1);
-    await client.query(`INSERT INTO ${sessions} (key, created_at, expires_at, deadline)
-      SELECT ${SQL_KEY('g')}, t.created_at,
-        ${expired ? "now() - interval '1 minute'" : 't.expires_at'}, t.deadline
-      FROM generate_series(${start}, ${end}) AS g, ${sessions} AS t WHERE t.key = ${template}`);
-    await client.query(`INSERT INTO ${fields} (session_key, name, value, expires_at)
-      SELECT k.key, f.name, f.value, f.expires_at
-      FROM (SELECT ${SQL_KEY('g')} AS key FROM generate_series(${start}, ${end}) AS g) AS k,
-        ${fields} AS f WHERE f.session_key = ${template}`);
+    // The lateral join (it names made.id) writes each session's fields together, as one
+    // setMany would, so they share heap pages as they do in real use.
+    await client.query(`WITH t AS (
+        SELECT id, created_at, expires_at, deadline FROM ${sessions} WHERE key = ${template}
+      ), made AS (
+        INSERT INTO ${sessions} (key, created_at, expires_at, deadline)
+        SELECT ${SQL_KEY('g')}, t.created_at,
+          ${expired ? "now() - interval '1 minute'" : 't.expires_at'}, t.deadline
+        FROM generate_series(${start}, ${end}) AS g, t
+        RETURNING id
+      )
+      INSERT INTO ${fields} (session_id, name, value, expires_at)
+      SELECT x.* FROM made CROSS JOIN LATERAL (
+        SELECT made.id, f.name, f.value, f.expires_at FROM ${fields} AS f, t
+        WHERE f.session_id = t.id
+      ) AS x`);
   }
   await client.query(`SET session_replication_role = DEFAULT`);
 }

@@ -55,7 +55,7 @@ describe('session ids at rest', () => {
   async function postgresDump(): Promise<string> {
     const sessions = await db.pool.query(`SELECT * FROM "${db.schema}".ruts_sessions`);
     const fields = await db.pool.query(
-      `SELECT session_key, name, encode(value, 'escape') AS value FROM "${db.schema}".ruts_session_fields`,
+      `SELECT session_id, name, encode(value, 'escape') AS value FROM "${db.schema}".ruts_session_fields`,
     );
     return JSON.stringify([sessions.rows, fields.rows]);
   }

@@ -24,18 +24,24 @@ export interface FieldBatch {
   readonly extendMs: number | null;
 }
 
-export function fieldBatch(entries: readonly FieldWrite[], idleMs: number): FieldBatch {
-  let extendMs: number | null = idleMs;
-  const last = new Map<string, FieldWrite>();
-  // Every entry counts towards the session's expiry, even one a later entry overwrites, as
-  // when the writes are applied one by one.
-  for (const entry of entries) {
-    last.set(entry.field, entry);
-    if (entry.ttlMs === 'persistent') extendMs = null;
-    else if (extendMs !== null && entry.ttlMs !== undefined && entry.ttlMs > extendMs) {
-      extendMs = entry.ttlMs;
-    }
+/**
+ * How far writing `entries` extends the session: the idle timeout or the longest field TTL,
+ * whichever is longer, or `null` (persistent) when any field is persistent. Every entry counts,
+ * even one a later entry overwrites, as when the writes are applied one by one.
+ */
+export function extensionMs(entries: readonly FieldWrite[], idleMs: number): number | null {
+  let extendMs = idleMs;
+  for (const { ttlMs } of entries) {
+    if (ttlMs === 'persistent') return null;
+    if (ttlMs !== undefined && ttlMs > extendMs) extendMs = ttlMs;
   }
+  return extendMs;
+}
+
+export function fieldBatch(entries: readonly FieldWrite[], idleMs: number): FieldBatch {
+  const extendMs = extensionMs(entries, idleMs);
+  const last = new Map<string, FieldWrite>();
+  for (const entry of entries) last.set(entry.field, entry);
   const names: string[] = [];
   const kept: Uint8Array[] = [];
   const starts: number[] = [];

@@ -49,24 +49,29 @@ export function initMigrationSteps(options: MigrationOptions = {}): MigrationSte
     {
       label: 'CreateTable',
       sql: `CREATE TABLE ${sessions} (
+    "id" BIGSERIAL NOT NULL,
     "key" TEXT NOT NULL,
     "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "expires_at" TIMESTAMPTZ(6),
     "deadline" TIMESTAMPTZ(6),
 
-    CONSTRAINT ${quote(`${s}_pkey`)} PRIMARY KEY ("key")
+    CONSTRAINT ${quote(`${s}_pkey`)} PRIMARY KEY ("id")
 )`,
     },
     {
       label: 'CreateTable',
       sql: `CREATE TABLE ${fields} (
-    "session_key" TEXT NOT NULL,
+    "session_id" BIGINT NOT NULL,
     "name" TEXT NOT NULL,
     "value" BYTEA NOT NULL,
     "expires_at" TIMESTAMPTZ(6),
 
-    CONSTRAINT ${quote(`${f}_pkey`)} PRIMARY KEY ("session_key","name")
+    CONSTRAINT ${quote(`${f}_pkey`)} PRIMARY KEY ("session_id","name")
 )`,
+    },
+    {
+      label: 'CreateIndex',
+      sql: `CREATE UNIQUE INDEX ${quote(`${s}_key_key`)} ON ${sessions}("key")`,
     },
     {
       label: 'CreateIndex',
@@ -79,8 +84,8 @@ export function initMigrationSteps(options: MigrationOptions = {}): MigrationSte
     {
       label: 'AddForeignKey',
       sql:
-        `ALTER TABLE ${fields} ADD CONSTRAINT ${quote(`${f}_session_key_fkey`)} ` +
-        `FOREIGN KEY ("session_key") REFERENCES ${sessions}("key") ` +
+        `ALTER TABLE ${fields} ADD CONSTRAINT ${quote(`${f}_session_id_fkey`)} ` +
+        `FOREIGN KEY ("session_id") REFERENCES ${sessions}("id") ` +
         'ON DELETE CASCADE ON UPDATE CASCADE',
     },
   ];

@@ -9,10 +9,19 @@
  * so a live session never reports 0 and a fresh one reports exactly what was asked.
  *
  * ## Layout
+ * A session row has a `bigint` id, which its field rows refer to: the 52-character key appears
+ * once, in the session row and its unique index, instead of in every field row and in the
+ * fields' primary key, which keeps that index (and the pages a read touches) small with
+ * millions of sessions. Callers only ever name the key; ids never leave SQL.
+ *
  * `sessions.expires_at` is the session's end with the deadline already applied (`NULL`: never),
  * so liveness is one indexed column. The deadline only ever falls, so the idle expiry it hides
  * could never matter again. A field's `expires_at` is its own TTL (`NULL`: lives as long as
  * its session).
+ *
+ * Liveness is tested as `coalesce(expires_at, 'infinity') > now()`, which no index can serve:
+ * the `expires_at` indexes are for sweeping, and a planner without statistics would otherwise
+ * combine them with the primary key and scan every `NULL` entry on each read.
  *
  * ## Parameters of a field batch
  * `$1` key, `$2` names `text[]`, `$3` every value concatenated into one `bytea`, `$4` 1-based
@@ -29,7 +38,7 @@ import type { PostgresTables } from './postgres-tables.ts';
 const MS = "interval '1 millisecond'";
 
 function live(alias: string): string {
-  return `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now())`;
+  return `coalesce(${alias}.expires_at, 'infinity') > now()`;
 }
 
 /** Milliseconds from now until `at`, rounded up; `NULL` stays `NULL`. */
@@ -57,11 +66,20 @@ function fresh(extendMs: string, absoluteMs: string): string {
 /** Every statement of one store, as fixed text: the pg executor prepares each once. */
 export interface PostgresStatements {
   readonly get: string;
+  /**
+   * `$1` key. One row for the session (`name` NULL) with `created_ms`, `ttl_ms` and
+   * `max_ttl_ms`, then one per live field with `name`, `value` and `ttl_ms` (NULL: none).
+   */
   readonly getAll: string;
   /** Field batch `$1..$9`: upserts the session, then its fields. */
   readonly create: string;
   /** Field batch `$1..$8`: writes only to a live session. */
   readonly update: string;
+  /**
+   * `$1` key, `$2` name, `$3` value, `$4` own TTL (`NULL`: none), `$5` extension: the common
+   * write of one field to a live session, without a batch's arrays.
+   */
+  readonly updateOne: string;
   /** `$1` key: takes the session row lock, inserting a dead placeholder if there is none. */
   readonly claimSession: string;
   /** `$1` key: takes the lock of a live session, or returns no row. */
@@ -90,28 +108,32 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
   const S = tables.sessions;
   const F = tables.fields;
 
-  const fieldRows = `SELECT $1::text AS session_key, w.name,
-      substring($3::bytea FROM w.start FOR w.len) AS value,
-      CASE WHEN w.ttl > 0 THEN ${after('w.ttl')} END AS expires_at
-    FROM unnest($2::text[], $4::int[], $5::int[], $6::float8[]) AS w(name, start, len, ttl)`;
+  /** Upserts the batch's fields into the session `source` yields as `sess.id`. */
   const upsertFields = (
     source: string,
-  ) => `INSERT INTO ${F} AS f (session_key, name, value, expires_at)
-    SELECT w.session_key, w.name, w.value, w.expires_at FROM ${source}(${fieldRows}) AS w
-    ON CONFLICT (session_key, name)
+  ) => `INSERT INTO ${F} AS f (session_id, name, value, expires_at)
+    SELECT sess.id, w.name, substring($3::bytea FROM w.start FOR w.len),
+      CASE WHEN w.ttl > 0 THEN ${after('w.ttl')} END
+    FROM ${source} AS sess, unnest($2::text[], $4::int[], $5::int[], $6::float8[]) AS w(name, start, len, ttl)
+    ON CONFLICT (session_id, name)
     DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`;
 
   return {
-    get: `SELECT f.value FROM ${F} AS f JOIN ${S} AS s ON s.key = f.session_key
-      WHERE f.session_key = $1 AND f.name = $2 AND ${live('f')} AND ${live('s')}`,
+    get: `SELECT f.value FROM ${S} AS s JOIN ${F} AS f ON f.session_id = s.id
+      WHERE s.key = $1 AND ${live('s')} AND f.name = $2 AND ${live('f')}`,
 
-    // One round trip for the whole session: the session's columns repeat on each field row,
-    // and a session without live fields still yields one row, with NULL field columns.
-    getAll: `SELECT floor(extract(epoch FROM s.created_at) * 1000)::float8 AS created_ms,
-        ${remaining('s.expires_at')} AS ttl_ms, ${remaining('s.deadline')} AS max_ttl_ms,
-        f.name, f.value, CASE WHEN f.expires_at IS NOT NULL
-          THEN ${remaining('least(f.expires_at, s.expires_at)')} END AS field_ttl_ms
-      FROM ${S} AS s LEFT JOIN ${F} AS f ON f.session_key = s.key AND ${live('f')}
+    // One round trip, one lookup of the key. The session's columns come once, in a row of
+    // their own, rather than repeated (and recomputed) on every field row; `name` is never NULL
+    // on a field row. A field's TTL is capped at its session's.
+    getAll: `SELECT x.* FROM ${S} AS s CROSS JOIN LATERAL (
+        SELECT NULL::text AS name, NULL::bytea AS value,
+          floor(extract(epoch FROM s.created_at) * 1000)::float8 AS created_ms,
+          ${remaining('s.expires_at')} AS ttl_ms, ${remaining('s.deadline')} AS max_ttl_ms
+        UNION ALL
+        SELECT f.name, f.value, NULL, CASE WHEN f.expires_at IS NOT NULL
+            THEN ${remaining('least(f.expires_at, s.expires_at)')} END, NULL
+        FROM ${F} AS f WHERE f.session_id = s.id AND ${live('f')}
+      ) AS x
       WHERE s.key = $1 AND ${live('s')}`,
 
     // `old` locks an existing row first and reports whether it had expired: that is the one
@@ -131,26 +153,37 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
           deadline = CASE WHEN s.expires_at <= now() THEN excluded.deadline ELSE s.deadline END,
           expires_at = CASE WHEN s.expires_at <= now() THEN excluded.expires_at
             ELSE ${extended('s', '$8')} END
-        RETURNING s.expires_at
+        RETURNING s.id, s.expires_at
       ), stale AS (
-        DELETE FROM ${F} AS f
-        WHERE f.session_key = $1 AND EXISTS (SELECT 1 FROM sess)
+        DELETE FROM ${F} AS f USING sess
+        WHERE f.session_id = sess.id
           AND (f.name = ANY($7::text[])
             OR (f.name <> ALL($2::text[]) AND (SELECT coalesce(bool_or(expired), false) FROM old)))
       ), written AS (
-        ${upsertFields('sess, ')}
+        ${upsertFields('sess')}
       )
       SELECT ${remaining('expires_at')} AS ttl_ms FROM sess`,
 
     update: `WITH sess AS (
         UPDATE ${S} AS s SET expires_at = ${extended('s', '$8')}
         WHERE s.key = $1 AND ${live('s')}
-        RETURNING s.expires_at
+        RETURNING s.id, s.expires_at
       ), stale AS (
-        DELETE FROM ${F} AS f
-        WHERE f.session_key = $1 AND f.name = ANY($7::text[]) AND EXISTS (SELECT 1 FROM sess)
+        DELETE FROM ${F} AS f USING sess WHERE f.session_id = sess.id AND f.name = ANY($7::text[])
       ), written AS (
-        ${upsertFields('sess, ')}
+        ${upsertFields('sess')}
+      )
+      SELECT ${remaining('expires_at')} AS ttl_ms FROM sess`,
+
+    updateOne: `WITH sess AS (
+        UPDATE ${S} AS s SET expires_at = ${extended('s', '$5')}
+        WHERE s.key = $1 AND ${live('s')}
+        RETURNING s.id, s.expires_at
+      ), written AS (
+        INSERT INTO ${F} AS f (session_id, name, value, expires_at)
+        SELECT sess.id, $2, $3, CASE WHEN $4::float8 > 0 THEN ${after('$4')} END FROM sess
+        ON CONFLICT (session_id, name)
+        DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
       )
       SELECT ${remaining('expires_at')} AS ttl_ms FROM sess`,
 
@@ -165,26 +198,26 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     // Runs after claimSession or lockSession, in a new snapshot, so it sees every write that
     // committed before the lock was granted, and no writer can start until this one commits.
     insertIfAbsent: `WITH cur AS (
-        SELECT ${live('s')} AS live, s.expires_at FROM ${S} AS s WHERE s.key = $1
+        SELECT s.id, ${live('s')} AS live, s.expires_at FROM ${S} AS s WHERE s.key = $1
       ), hit AS (
         SELECT 1 FROM ${F} AS f, cur
-        WHERE cur.live AND f.session_key = $1 AND f.name = $2 AND ${live('f')}
+        WHERE cur.live AND f.session_id = cur.id AND f.name = $2 AND ${live('f')}
       ), sess AS (
         UPDATE ${S} AS s SET
           created_at = CASE WHEN cur.live THEN s.created_at ELSE now() END,
           deadline = CASE WHEN cur.live THEN s.deadline ELSE ${after('$6')} END,
           expires_at = CASE WHEN cur.live THEN ${extended('s', '$5')} ELSE ${fresh('$5', '$6')} END
-        FROM cur WHERE s.key = $1 AND NOT EXISTS (SELECT 1 FROM hit)
-        RETURNING s.expires_at, cur.live AS was_live
+        FROM cur WHERE s.id = cur.id AND NOT EXISTS (SELECT 1 FROM hit)
+        RETURNING s.id, s.expires_at, cur.live AS was_live
       ), stale AS (
-        DELETE FROM ${F} AS f
-        WHERE f.session_key = $1 AND EXISTS (SELECT 1 FROM sess WHERE NOT was_live)
+        DELETE FROM ${F} AS f USING sess
+        WHERE f.session_id = sess.id AND NOT sess.was_live
           AND (f.name <> $2 OR NOT coalesce($4::float8 > 0, true))
       ), written AS (
-        INSERT INTO ${F} AS f (session_key, name, value, expires_at)
-        SELECT $1, $2, $3::bytea, CASE WHEN $4::float8 > 0 THEN ${after('$4')} END FROM sess
+        INSERT INTO ${F} AS f (session_id, name, value, expires_at)
+        SELECT sess.id, $2, $3::bytea, CASE WHEN $4::float8 > 0 THEN ${after('$4')} END FROM sess
         WHERE coalesce($4::float8 > 0, true)
-        ON CONFLICT (session_key, name)
+        ON CONFLICT (session_id, name)
         DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
       )
       SELECT EXISTS (SELECT 1 FROM sess) AS written, ${remaining(
@@ -193,12 +226,12 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
       )} AS ttl_ms`,
 
     remove: `DELETE FROM ${F} AS f USING ${S} AS s
-      WHERE f.session_key = $1 AND f.name = $2 AND s.key = $1 AND ${live('s')} AND ${live('f')}
+      WHERE s.key = $1 AND ${live('s')} AND f.session_id = s.id AND f.name = $2 AND ${live('f')}
       RETURNING 1 AS removed`,
 
     // Concurrent takers all try to delete the same row; the losers find it gone and return nothing.
     take: `DELETE FROM ${F} AS f USING ${S} AS s
-      WHERE f.session_key = $1 AND f.name = $2 AND s.key = $1 AND ${live('s')} AND ${live('f')}
+      WHERE s.key = $1 AND ${live('s')} AND f.session_id = s.id AND f.name = $2 AND ${live('f')}
       RETURNING f.value`,
 
     delete: `DELETE FROM ${S} AS s WHERE s.key = $1 RETURNING ${live('s')} AS live`,
@@ -214,9 +247,9 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
         ON CONFLICT (key) DO UPDATE SET created_at = excluded.created_at,
           expires_at = excluded.expires_at, deadline = excluded.deadline
         WHERE s.expires_at <= now()
-        RETURNING s.expires_at
+        RETURNING s.id, s.expires_at
       ), cleared AS (
-        DELETE FROM ${F} AS f WHERE f.session_key = $2 AND EXISTS (SELECT 1 FROM claimed)
+        DELETE FROM ${F} AS f USING claimed WHERE f.session_id = claimed.id
       )
       SELECT EXISTS (SELECT 1 FROM src) AS found, EXISTS (SELECT 1 FROM claimed) AS claimed,
         (SELECT ${remaining('expires_at')} FROM claimed) AS ttl_ms`,
@@ -224,14 +257,17 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     // The cascade from deleting the source row runs at the end of the statement, after the
     // move, so it takes only the expired fields left behind.
     renameMove: `WITH moved AS (
-        UPDATE ${F} AS f SET session_key = $2 WHERE f.session_key = $1 AND ${live('f')}
+        UPDATE ${F} AS f SET session_id = t.id FROM ${S} AS src, ${S} AS t
+        WHERE src.key = $1 AND t.key = $2 AND f.session_id = src.id AND ${live('f')}
       )
       DELETE FROM ${S} AS s WHERE s.key = $1`,
 
-    writeFields: `WITH stale AS (
-        DELETE FROM ${F} AS f WHERE f.session_key = $1 AND f.name = ANY($7::text[])
+    writeFields: `WITH sess AS (
+        SELECT s.id FROM ${S} AS s WHERE s.key = $1
+      ), stale AS (
+        DELETE FROM ${F} AS f USING sess WHERE f.session_id = sess.id AND f.name = ANY($7::text[])
       )
-      ${upsertFields('')}`,
+      ${upsertFields('sess')}`,
 
     extend: `UPDATE ${S} AS s SET expires_at = CASE WHEN s.expires_at IS NULL THEN NULL
         ELSE least(greatest(s.expires_at, ${after('$2')}), s.deadline) END
@@ -251,21 +287,22 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     endNow: `DELETE FROM ${S} AS s WHERE s.key = $1 AND ${live('s')} RETURNING 0::float8 AS ttl_ms`,
 
     // SKIP LOCKED leaves rows a live call holds to that call, so sweeping never waits on traffic
-    // and traffic waits at most one small batch on the sweeper.
+    // and traffic waits at most one small batch on the sweeper. A session's fields go with it,
+    // by the foreign key's cascade.
     sweepSessions: `WITH doomed AS (
-        SELECT s.key FROM ${S} AS s WHERE s.expires_at <= now()
+        SELECT s.id FROM ${S} AS s WHERE s.expires_at <= now()
         LIMIT $1::int FOR UPDATE SKIP LOCKED
       ), gone AS (
-        DELETE FROM ${S} AS s USING doomed WHERE s.key = doomed.key RETURNING 1
+        DELETE FROM ${S} AS s USING doomed WHERE s.id = doomed.id RETURNING 1
       )
       SELECT count(*)::float8 AS removed FROM gone`,
 
     sweepFields: `WITH doomed AS (
-        SELECT f.session_key, f.name FROM ${F} AS f WHERE f.expires_at <= now()
+        SELECT f.session_id, f.name FROM ${F} AS f WHERE f.expires_at <= now()
         LIMIT $1::int FOR UPDATE SKIP LOCKED
       ), gone AS (
         DELETE FROM ${F} AS f USING doomed
-        WHERE f.session_key = doomed.session_key AND f.name = doomed.name RETURNING 1
+        WHERE f.session_id = doomed.session_id AND f.name = doomed.name RETURNING 1
       )
       SELECT count(*)::float8 AS removed FROM gone`,
   };

@@ -5,6 +5,7 @@
  *
  * Each call is one statement, except `setIfAbsent` and `rename`, which are short transactions.
  * Reads are one round trip: `getAll` fetches the session and all its live fields together.
+ * Statements name sessions by key; the `bigint` id that field rows refer to never leaves SQL.
  *
  * @packageDocumentation
  */
@@ -27,7 +28,7 @@ import type {
 } from '../../core/store-contract.ts';
 import type { PostgresExecutor } from './executor.ts';
 import { pgExecutor } from './pg-executor.ts';
-import { fieldBatch, fieldParams } from './postgres-field-batch.ts';
+import { extensionMs, fieldBatch, fieldParams } from './postgres-field-batch.ts';
 import { type MigrationOptions, migrate } from './postgres-migration.ts';
 import { buildStatements, type PostgresStatements } from './postgres-statements.ts';
 import {
@@ -143,23 +144,37 @@ export class PostgresStore implements SessionStore, SweepableStore {
 
   async getAll(key: string): Promise<StoredSession | undefined> {
     const rows = await this.#query(this.#sql.getAll, [key]);
-    const [first] = rows;
-    if (first === undefined) return undefined;
+    let session: Row | undefined;
     const fields = new Map<string, StoredField>();
     for (const row of rows) {
-      if (row.name === null) continue;
-      fields.set(row.name as string, { value: bytes(row.value), ttlMs: ms(row.field_ttl_ms) });
+      // The session's own row is the one without a name; the statement does not order rows.
+      if (row.name === null) session = row;
+      else fields.set(row.name as string, { value: bytes(row.value), ttlMs: ms(row.ttl_ms) });
     }
+    if (session === undefined) return undefined;
     return {
       fields,
-      ttlMs: ms(first.ttl_ms),
-      maxTtlMs: ms(first.max_ttl_ms),
-      createdAt: Number(first.created_ms),
+      ttlMs: ms(session.ttl_ms),
+      maxTtlMs: ms(session.max_ttl_ms),
+      createdAt: Number(session.created_ms),
     };
   }
 
   async set(key: string, entry: FieldWrite, options: WriteOptions): Promise<SessionTtl | null> {
-    return this.#write(key, [entry], options);
+    const { ttlMs } = entry;
+    // The common write, one field to a live session, skips the batch's arrays. A TTL of zero or
+    // less (a delete) and the first write (which creates the session) go the general way.
+    if (options.create || (typeof ttlMs === 'number' && !(ttlMs > 0))) {
+      return this.#write(key, [entry], options);
+    }
+    const [row] = await this.#query(this.#sql.updateOne, [
+      key,
+      entry.field,
+      entry.value,
+      typeof ttlMs === 'number' ? ttlMs : null,
+      extensionMs([entry], options.idleMs),
+    ]);
+    return row ? { ttlMs: ms(row.ttl_ms) } : null;
   }
 
   async setMany(
@@ -176,7 +191,7 @@ export class PostgresStore implements SessionStore, SweepableStore {
     options: WriteOptions,
   ): Promise<InsertResult | null> {
     await this.#ready();
-    const { extendMs } = fieldBatch([entry], options.idleMs);
+    const extendMs = extensionMs([entry], options.idleMs);
     const ownTtl = typeof entry.ttlMs === 'number' ? entry.ttlMs : null;
     const sql = this.#sql;
     // Two statements, because the second must see the field as it is once the session row is

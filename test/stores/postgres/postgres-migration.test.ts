@@ -19,27 +19,29 @@ import {
 const EXPECTED_COLUMNS = [
   'ruts_session_fields.expires_at timestamp with time zone(6) null',
   'ruts_session_fields.name text not null',
-  'ruts_session_fields.session_key text not null',
+  'ruts_session_fields.session_id bigint not null',
   'ruts_session_fields.value bytea not null',
   'ruts_sessions.created_at timestamp with time zone(6) not null default CURRENT_TIMESTAMP',
   'ruts_sessions.deadline timestamp with time zone(6) null',
   'ruts_sessions.expires_at timestamp with time zone(6) null',
+  "ruts_sessions.id bigint not null default nextval('ruts_sessions_id_seq'::regclass)",
   'ruts_sessions.key text not null',
 ];
 
 /** Named as Prisma names them, so `prisma migrate diff` sees no drift. */
 const EXPECTED_CONSTRAINTS = [
-  'ruts_session_fields_pkey: ruts_session_fields PRIMARY KEY (session_key, name)',
-  'ruts_session_fields_session_key_fkey: ruts_session_fields FOREIGN KEY (session_key) ' +
-    'REFERENCES ruts_sessions(key) ON UPDATE CASCADE ON DELETE CASCADE',
-  'ruts_sessions_pkey: ruts_sessions PRIMARY KEY (key)',
+  'ruts_session_fields_pkey: ruts_session_fields PRIMARY KEY (session_id, name)',
+  'ruts_session_fields_session_id_fkey: ruts_session_fields FOREIGN KEY (session_id) ' +
+    'REFERENCES ruts_sessions(id) ON UPDATE CASCADE ON DELETE CASCADE',
+  'ruts_sessions_pkey: ruts_sessions PRIMARY KEY (id)',
 ];
 
 const EXPECTED_INDEXES = [
   'ruts_session_fields_expires_at_idx: ruts_session_fields USING btree (expires_at)',
-  'ruts_session_fields_pkey: ruts_session_fields USING btree (session_key, name)',
+  'ruts_session_fields_pkey: ruts_session_fields USING btree (session_id, name)',
   'ruts_sessions_expires_at_idx: ruts_sessions USING btree (expires_at)',
-  'ruts_sessions_pkey: ruts_sessions USING btree (key)',
+  'ruts_sessions_key_key: ruts_sessions USING btree (key)',
+  'ruts_sessions_pkey: ruts_sessions USING btree (id)',
 ];
 
 /** The schema's tables, columns, constraints and indexes, with the schema name taken out. */

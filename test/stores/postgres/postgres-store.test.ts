@@ -95,6 +95,27 @@ describe('PostgresStore', () => {
       expect(counter.statements).toBe(1);
     });
 
+    it('writes one field to a live session with one statement', async () => {
+      const { executor, counter } = counting(pgExecutor(db.pool));
+      const counted = new PostgresStore({ executor, schema: db.schema });
+      const key = 'family1.one-field-write';
+      await counted.set(key, { field: 'a', value: utf8('1') }, write());
+      counter.statements = 0;
+      expect(
+        await counted.set(
+          key,
+          { field: 'b', value: utf8('2'), ttlMs: 120_000 },
+          write({ create: false }),
+        ),
+      ).toEqual({ ttlMs: 120_000 });
+      expect(counter.statements).toBe(1);
+      const session = await counted.getAll(key);
+      expect(session?.fields.get('b')?.value).toEqual(utf8('2'));
+      expect(session?.fields.get('b')?.ttlMs).toBeGreaterThan(60_000);
+      expect(session?.fields.get('b')?.ttlMs).toBeLessThanOrEqual(120_000);
+      expect(session?.fields.get('a')).toEqual({ value: utf8('1'), ttlMs: null });
+    });
+
     it('returns plain Uint8Arrays, not the Buffers pg produces', async () => {
       const key = 'family1.plain-bytes';
       await store.set(key, { field: 'a', value: utf8('bytes') }, write());
@@ -123,13 +144,10 @@ describe('PostgresStore', () => {
       await db.pool.query(
         `INSERT INTO ruts_sessions (key, created_at, expires_at)
            VALUES ($1, now() - interval '1 hour', now() - interval '1 second');
-         INSERT INTO ruts_session_fields (session_key, name, value)
-           SELECT $1, 'old-' || g, '\\x00' FROM generate_series(0, 9) AS g;
-         INSERT INTO ruts_session_fields (session_key, name, value)
-           SELECT $1, 'f' || g, '\\x00' FROM generate_series(0, 9) AS g;`.replaceAll(
-          '$1',
-          `'${key}'`,
-        ),
+         INSERT INTO ruts_session_fields (session_id, name, value)
+           SELECT s.id, p || g, '\\x00' FROM ruts_sessions AS s, generate_series(0, 9) AS g,
+             (VALUES ('old-'), ('f')) AS n(p)
+           WHERE s.key = $1;`.replaceAll('$1', `'${key}'`),
       );
       await Promise.all(
         Array.from({ length: 40 }, (_, i) =>

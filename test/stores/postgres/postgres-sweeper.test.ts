@@ -63,17 +63,17 @@ describe('PostgresStore.sweep', () => {
       INSERT INTO ruts_sessions (key, created_at, expires_at)
         SELECT 'expired.' || g, now() - interval '1 hour', now() - interval '1 minute'
         FROM generate_series(1, 250) AS g;
-      INSERT INTO ruts_session_fields (session_key, name, value)
-        SELECT 'expired.' || g, 'f', '\\x01' FROM generate_series(1, 250) AS g;
+      INSERT INTO ruts_session_fields (session_id, name, value)
+        SELECT id, 'f', '\\x01' FROM ruts_sessions WHERE key LIKE 'expired.%';
       INSERT INTO ruts_sessions (key, created_at, expires_at)
         SELECT 'live.' || g, now(), now() + interval '1 hour' FROM generate_series(1, 30) AS g;
       INSERT INTO ruts_sessions (key, created_at, expires_at) VALUES ('persistent.1', now(), NULL);
-      INSERT INTO ruts_session_fields (session_key, name, value, expires_at)
-        SELECT 'live.' || g, 'stale', '\\x02', now() - interval '1 second'
-        FROM generate_series(1, 30) AS g;
-      INSERT INTO ruts_session_fields (session_key, name, value, expires_at)
-        SELECT 'live.' || g, 'fresh', '\\x03', now() + interval '1 hour'
-        FROM generate_series(1, 30) AS g;
+      INSERT INTO ruts_session_fields (session_id, name, value, expires_at)
+        SELECT id, 'stale', '\\x02', now() - interval '1 second'
+        FROM ruts_sessions WHERE key LIKE 'live.%';
+      INSERT INTO ruts_session_fields (session_id, name, value, expires_at)
+        SELECT id, 'fresh', '\\x03', now() + interval '1 hour'
+        FROM ruts_sessions WHERE key LIKE 'live.%';
     `);
     const { executor, batches } = recordingSweeps(pgExecutor(db.pool));
     const store = new PostgresStore({ executor, schema: db.schema, sweepBatchSize: 20 });
