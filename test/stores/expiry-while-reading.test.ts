@@ -96,16 +96,7 @@ async function hammer(
   const reader = async (id: number): Promise<void> => {
     for (let n = 1; storeNow() < until; n++) {
       const key = picker.pick(storeNow());
-      const expected = sessions.get(key) as ExpectedSession;
-      const before = Date.now();
-      if (id % 2 === 0) {
-        const got = await store.getAll(key);
-        tally.session(key, expected, got, spanOf(before, Date.now(), offset));
-      } else {
-        const name = FIELDS[Math.floor(Math.random() * FIELDS.length)] as string;
-        const got = await store.get(key, name);
-        tally.field(key, name, expected, got, spanOf(before, Date.now(), offset));
-      }
+      await tally.read(store, key, sessions.get(key) as ExpectedSession, id, FIELDS, offset);
       // An in-process store answers without I/O; let timers and other readers run.
       if (n % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
     }

@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 
-import type { StoredSession } from '../../src/core/store-contract.ts';
+import type { SessionStore, StoredSession } from '../../src/core/store-contract.ts';
 
 /** A moment on the store's clock, in epoch ms, known to lie within `[lo, hi]`. */
 export interface Span {
@@ -134,6 +134,29 @@ export class ExpiryTally {
       if (verdict === 'live') this.violations.push(`live field ${key}/${name} missing`);
       else if (verdict === 'expired') this.expiredAbsent++;
       else this.undecided++;
+    }
+  }
+
+  /**
+   * Reads `key` as reader number `reader` does (even readers `getAll`, odd ones `get` one of
+   * `fields`, at random), and checks what came back against the read's span on the store clock.
+   */
+  async read(
+    store: SessionStore,
+    key: string,
+    expected: ExpectedSession,
+    reader: number,
+    fields: readonly string[],
+    offset: ClockOffset,
+  ): Promise<void> {
+    const before = Date.now();
+    if (reader % 2 === 0) {
+      const got = await store.getAll(key);
+      this.session(key, expected, got, spanOf(before, Date.now(), offset));
+    } else {
+      const name = fields[Math.floor(Math.random() * fields.length)] as string;
+      const got = await store.get(key, name);
+      this.field(key, name, expected, got, spanOf(before, Date.now(), offset));
     }
   }
 

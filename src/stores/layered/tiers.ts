@@ -225,19 +225,8 @@ export class ColdTier {
   }
 
   /** A call that changes nothing in cold: a read. */
-  async call<R>(
-    operation: LayeredOperation,
-    call: (store: SessionStore) => Promise<R>,
-  ): Promise<R> {
-    const number = ++this.#started;
-    let result: R;
-    try {
-      result = await call(this.store);
-    } catch (error) {
-      throw coldError(operation, error);
-    }
-    await this.#hot.confirm(number);
-    return result;
+  call<R>(operation: LayeredOperation, call: (store: SessionStore) => Promise<R>): Promise<R> {
+    return this.change(operation, [], call, 'never');
   }
 
   /**

@@ -74,16 +74,7 @@ describe('PostgresStore expiry while sweep() runs under concurrent reads', () =>
     const reader = async (id: number): Promise<void> => {
       while (running && storeNow() < until) {
         const key = picker.pick(storeNow());
-        const expected = sessions.get(key) as ExpectedSession;
-        const before = Date.now();
-        if (id % 2 === 0) {
-          const got = await store.getAll(key);
-          tally.session(key, expected, got, spanOf(before, Date.now(), offset));
-        } else {
-          const name = FIELDS[Math.floor(Math.random() * FIELDS.length)] as string;
-          const got = await store.get(key, name);
-          tally.field(key, name, expected, got, spanOf(before, Date.now(), offset));
-        }
+        await tally.read(store, key, sessions.get(key) as ExpectedSession, id, FIELDS, offset);
       }
     };
     let sweeps = 0;
