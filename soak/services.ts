@@ -9,6 +9,7 @@
 
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { unlinkKeysUnder } from '../bench/lib/redis-cleanup.ts';
 
 const REDIS_HOST = '127.0.0.1:6379';
 const POSTGRES_SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -86,12 +87,7 @@ export async function createSoakServices(): Promise<SoakServices> {
     databaseUrl: `${POSTGRES_SERVER}/${database}`,
     countAppKeys,
     async cleanUp() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${APP_KEY_PREFIX}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== '0');
+      await unlinkKeysUnder(redis, APP_KEY_PREFIX);
       await redis.del(CLAIM_KEY);
       redis.disconnect();
       await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));

@@ -27,6 +27,8 @@ import { Redis } from 'ioredis';
 import { sealData } from 'iron-session';
 import pg from 'pg';
 import { type ExternalResult as BenchResult, runWhenMain } from '../lib/external-case.ts';
+import { median } from '../lib/harness.ts';
+import { unlinkKeysUnder } from '../lib/redis-cleanup.ts';
 
 export type { ExternalResult as BenchResult } from '../lib/external-case.ts';
 
@@ -194,24 +196,11 @@ async function load(
   };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 async function cleanUp(): Promise<void> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true });
   try {
     await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await unlinkKeysUnder(redis, REDIS_PREFIX);
   } finally {
     redis.disconnect();
   }

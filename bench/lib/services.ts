@@ -21,6 +21,7 @@ import { migrate } from '../../src/stores/postgres/postgres-migration.ts';
 import type { PrismaClientLike } from '../../src/stores/postgres/prisma-executor.ts';
 import type { NeonProxy } from '../../test/support/neon-proxy.ts';
 import { ROOT } from './paths.ts';
+import { unlinkKeysUnder } from './redis-cleanup.ts';
 
 export const REDIS_URL = process.env.RUTS_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const POSTGRES_URL =
@@ -122,12 +123,7 @@ export async function connectServices(): Promise<Services> {
 
 /** Deletes what earlier runs left: the bench's Redis keys and its session rows. */
 async function clearData(redis: Redis, pool: pg.Pool): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await unlinkKeysUnder(redis, REDIS_PREFIX);
   await pool.query(`TRUNCATE "${SCHEMA}".ruts_sessions, "${SCHEMA}".ruts_session_fields`);
 }
 

@@ -28,6 +28,8 @@ import { sessionKey } from '../../src/stores/redis/redis-keys.ts';
 import { RedisStore } from '../../src/stores/redis/redis-store.ts';
 import { type ExternalResult as BenchResult, runWhenMain } from '../lib/external-case.ts';
 import { typicalSession } from '../lib/fixture.ts';
+import { median } from '../lib/harness.ts';
+import { unlinkKeysUnder } from '../lib/redis-cleanup.ts';
 
 export type { ExternalResult as BenchResult } from '../lib/external-case.ts';
 
@@ -76,14 +78,6 @@ function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] as number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const us = (value: number) => Math.round(value * 10) / 10;
@@ -212,12 +206,7 @@ async function deletePrefix(client: Redis, emptyBefore: boolean): Promise<void> 
     await client.flushdb('ASYNC');
     return;
   }
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 10_000);
-    cursor = next;
-    if (keys.length > 0) await client.unlink(...keys);
-  } while (cursor !== '0');
+  await unlinkKeysUnder(client, REDIS_PREFIX, 10_000);
 }
 
 async function redisCase(

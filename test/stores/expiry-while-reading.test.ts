@@ -15,12 +15,10 @@ import {
   type ClockOffset,
   type ExpectedSession,
   ExpiryTally,
-  hex,
   KeyPicker,
   measureOffset,
-  plus,
   SAME_CLOCK,
-  spanOf,
+  writeSession,
 } from '../support/expiry-oracle.ts';
 import {
   connectRedis,
@@ -62,18 +60,7 @@ async function seed(
           value: new Uint8Array(randomBytes(16)),
           ttlMs: ttls[field],
         }));
-        const before = Date.now();
-        await store.setMany(key, entries, { create: true, idleMs });
-        const written = spanOf(before, Date.now(), offset);
-        sessions.set(key, {
-          expires: plus(written, idleMs),
-          fields: new Map(
-            entries.map(({ field, value, ttlMs }) => [
-              field,
-              { hex: hex(value), expires: ttlMs === undefined ? null : plus(written, ttlMs) },
-            ]),
-          ),
-        });
+        sessions.set(key, await writeSession(store, key, entries, idleMs, offset));
       }),
     );
   }

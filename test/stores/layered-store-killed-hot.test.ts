@@ -3,13 +3,17 @@
  * the work, then started again on the same port, empty, as after a crash.
  */
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { createTestSchema, type TestSchema } from '../support/postgres.ts';
-import { type KillableRedis, startKillableRedis } from '../support/redis-process.ts';
+import {
+  fastFailingClient,
+  type KillableRedis,
+  startKillableRedis,
+} from '../support/redis-process.ts';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array | undefined) => bytes && new TextDecoder().decode(bytes);
@@ -34,9 +38,7 @@ describe('LayeredStore (Redis over Postgres) when the Redis server is killed', (
     for (const outcome of [started, created]) {
       if (outcome.status === 'rejected') throw outcome.reason;
     }
-    // Fail fast while the server is gone instead of queueing, as the README advises.
-    client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-    client.on('error', () => {});
+    client = fastFailingClient(redis.url);
     cold = new PostgresStore({ pool: db.pool, schema: db.schema });
     store = new LayeredStore({
       hot: new RedisStore({ client }),

@@ -6,7 +6,7 @@
  * succeed again and the two tiers hold the same data.
  */
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
@@ -14,7 +14,11 @@ import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-s
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { type PostgresProcess, processAlive, startPostgres } from '../support/postgres-process.ts';
-import { type KillableRedis, startKillableRedis } from '../support/redis-process.ts';
+import {
+  fastFailingClient,
+  type KillableRedis,
+  startKillableRedis,
+} from '../support/redis-process.ts';
 import {
   compareTiers,
   describeCounts,
@@ -47,8 +51,7 @@ describe('LayeredStore (Redis over Postgres) when Postgres stops under load', ()
     pool = new pg.Pool({ connectionString: server.url, max: 10, connectionTimeoutMillis: 1_000 });
     // The server closing idle connections as it stops is expected, not a crash of the test.
     pool.on('error', () => {});
-    client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-    client.on('error', () => {});
+    client = fastFailingClient(redis.url);
     cold = new PostgresStore({ pool });
     hot = new RedisStore({ client });
     store = new LayeredStore({ hot, cold, onEvent: (event) => events.push(event) });

@@ -11,7 +11,11 @@ import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-s
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { createTestSchema, type TestSchema } from '../support/postgres.ts';
-import { type KillableRedis, startKillableRedis } from '../support/redis-process.ts';
+import {
+  fastFailingClient,
+  type KillableRedis,
+  startKillableRedis,
+} from '../support/redis-process.ts';
 import {
   compareTiers,
   describeCounts,
@@ -38,9 +42,7 @@ describe('LayeredStore (Redis over Postgres) when Redis is killed under load', (
     // One after the other, so afterAll can stop whichever started if the other fails.
     redis = await startKillableRedis();
     db = await createTestSchema({ prefix: 'ruts_layered_redis_load' });
-    // Fail fast while the server is gone instead of queueing, as the README advises.
-    client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-    client.on('error', () => {});
+    client = fastFailingClient(redis.url);
     cold = new PostgresStore({ pool: db.pool, schema: db.schema });
     hot = new RedisStore({ client });
     store = new LayeredStore({ hot, cold, onEvent: (event) => events.push(event) });

@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 
-import type { SessionStore, StoredSession } from '../../src/core/store-contract.ts';
+import type { FieldWrite, SessionStore, StoredSession } from '../../src/core/store-contract.ts';
 
 /** A moment on the store's clock, in epoch ms, known to lie within `[lo, hi]`. */
 export interface Span {
@@ -186,6 +186,33 @@ export class ExpiryTally {
     else if (verdict === 'live') this.livePresent++;
     else this.undecided++;
   }
+}
+
+/**
+ * Creates session `key` with `entries` through `store`, and says what a reader may expect of
+ * it. Field TTLs must be within `idleMs`, so that none extends the session; a `'persistent'`
+ * field makes it persistent.
+ */
+export async function writeSession(
+  store: SessionStore,
+  key: string,
+  entries: readonly FieldWrite[],
+  idleMs: number,
+  offset: ClockOffset,
+): Promise<ExpectedSession> {
+  const before = Date.now();
+  await store.setMany(key, entries, { create: true, idleMs });
+  const written = spanOf(before, Date.now(), offset);
+  const persistent = entries.some((entry) => entry.ttlMs === 'persistent');
+  return {
+    expires: persistent ? null : plus(written, idleMs),
+    fields: new Map(
+      entries.map(({ field, value, ttlMs }) => [
+        field,
+        { hex: hex(value), expires: typeof ttlMs === 'number' ? plus(written, ttlMs) : null },
+      ]),
+    ),
+  };
 }
 
 /** Every expiry of a session: its own and its fields'. */

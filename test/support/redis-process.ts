@@ -70,6 +70,16 @@ export interface KillableRedis {
   stop(): Promise<void>;
 }
 
+/**
+ * A client of a server the test will kill: calls fail at once while it is gone instead of
+ * queueing (as the README advises for a hot tier), and its connection errors are expected.
+ */
+export function fastFailingClient(url: string): Redis {
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  client.on('error', () => {});
+  return client;
+}
+
 /** Starts a standalone `redis-server` on a free loopback port. */
 export async function startKillableRedis(timeoutMs = 10_000): Promise<KillableRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'ruts-redis-'));

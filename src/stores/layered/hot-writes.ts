@@ -23,7 +23,7 @@ import { hotOnlyEntry, isComplete, readHotEntry, versionEntry } from './hot-entr
 import type { LayeredOperation } from './layered-events.ts';
 import { warm } from './reads.ts';
 import { FAILED, type Failed, type Tiers } from './tiers.ts';
-import { upsert } from './writes.ts';
+import { coldInsert, upsert } from './writes.ts';
 
 /** What a `'hot'` write must know first: the cold session's TTL and where each field lives. */
 interface Known {
@@ -151,9 +151,7 @@ async function insertFallBack(
   entry: FieldWrite,
   options: WriteOptions,
 ): Promise<InsertResult | null> {
-  const result = await tiers.cold.change('setIfAbsent', [key], (cold) =>
-    cold.setIfAbsent(key, coldEntry(entry), options),
-  );
+  const result = await coldInsert(tiers, key, entry, options);
   if (result?.written) await tiers.hot.invalidate('setIfAbsent', key);
   return result;
 }

@@ -73,6 +73,18 @@ export function writeCold(
   );
 }
 
+/** The conditional write in cold that every `setIfAbsent` strategy starts or falls back to. */
+export function coldInsert(
+  tiers: Tiers,
+  key: string,
+  entry: FieldWrite,
+  options: WriteOptions,
+): Promise<InsertResult | null> {
+  return tiers.cold.change('setIfAbsent', [key], (cold) =>
+    cold.setIfAbsent(key, coldEntry(entry), options),
+  );
+}
+
 /** `setIfAbsent` with `'through'`: cold decides, and only a written field is copied to hot. */
 export async function insertThrough(
   tiers: Tiers,
@@ -80,9 +92,7 @@ export async function insertThrough(
   entry: FieldWrite,
   options: WriteOptions,
 ): Promise<InsertResult | null> {
-  const result = await tiers.cold.change('setIfAbsent', [key], (cold) =>
-    cold.setIfAbsent(key, coldEntry(entry), options),
-  );
+  const result = await coldInsert(tiers, key, entry, options);
   if (result?.written) {
     const { ttlMs } = result;
     const copy = copyEntry(entry.field, entry.value, entry.ttlMs, ttlMs, tiers.hot.ttlMs);
@@ -101,9 +111,7 @@ export async function insertCold(
   entry: FieldWrite,
   options: WriteOptions,
 ): Promise<InsertResult | null> {
-  const result = await tiers.cold.change('setIfAbsent', [key], (cold) =>
-    cold.setIfAbsent(key, coldEntry(entry), options),
-  );
+  const result = await coldInsert(tiers, key, entry, options);
   if (!result?.written) return result;
   try {
     await tiers.cold.store.set(key, coldOnlyMarkerEntry(entry), { ...options, create: false });

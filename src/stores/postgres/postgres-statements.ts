@@ -57,6 +57,15 @@ function extended(alias: string, extendMs: string): string {
       ELSE least(greatest(${alias}.expires_at, ${after(extendMs)}), ${alias}.deadline) END`;
 }
 
+/** Extends the live session `$1` in `sessions` by `extendMs`; returns its id and new end. */
+function extendLive(sessions: string, extendMs: string): string {
+  return `
+        UPDATE ${sessions} AS s SET expires_at = ${extended('s', extendMs)}
+        WHERE s.key = $1 AND ${live('s')}
+        RETURNING s.id, s.expires_at
+      `;
+}
+
 /** A new session's end, given its extension and absolute lifetime. */
 function fresh(extendMs: string, absoluteMs: string): string {
   return `CASE WHEN ${extendMs}::float8 IS NULL THEN ${after(absoluteMs)}
@@ -164,22 +173,14 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
       )
       SELECT ${remaining('expires_at')} AS ttl_ms FROM sess`,
 
-    update: `WITH sess AS (
-        UPDATE ${S} AS s SET expires_at = ${extended('s', '$8')}
-        WHERE s.key = $1 AND ${live('s')}
-        RETURNING s.id, s.expires_at
-      ), stale AS (
+    update: `WITH sess AS (${extendLive(S, '$8')}), stale AS (
         DELETE FROM ${F} AS f USING sess WHERE f.session_id = sess.id AND f.name = ANY($7::text[])
       ), written AS (
         ${upsertFields('sess')}
       )
       SELECT ${remaining('expires_at')} AS ttl_ms FROM sess`,
 
-    updateOne: `WITH sess AS (
-        UPDATE ${S} AS s SET expires_at = ${extended('s', '$5')}
-        WHERE s.key = $1 AND ${live('s')}
-        RETURNING s.id, s.expires_at
-      ), written AS (
+    updateOne: `WITH sess AS (${extendLive(S, '$5')}), written AS (
         INSERT INTO ${F} AS f (session_id, name, value, expires_at)
         SELECT sess.id, $2, $3, CASE WHEN $4::float8 > 0 THEN ${after('$4')} END FROM sess
         ON CONFLICT (session_id, name)

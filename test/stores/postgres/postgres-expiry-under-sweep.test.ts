@@ -14,11 +14,10 @@ import {
   type ExpectedSession,
   ExpiryTally,
   expiriesOf,
-  hex,
   KeyPicker,
   measureOffset,
-  plus,
   spanOf,
+  writeSession,
 } from '../../support/expiry-oracle.ts';
 import { createTestSchema, type TestSchema } from '../../support/postgres.ts';
 
@@ -186,21 +185,7 @@ async function seed(
           value: new Uint8Array(randomBytes(16)),
           ttlMs: ttls[field],
         }));
-        const before = Date.now();
-        await store.setMany(key, entries, { create: true, idleMs });
-        const written = spanOf(before, Date.now(), offset);
-        sessions.set(key, {
-          expires: kind === 'persistent' ? null : plus(written, idleMs),
-          fields: new Map(
-            entries.map(({ field, value, ttlMs }) => [
-              field,
-              {
-                hex: hex(value),
-                expires: typeof ttlMs === 'number' ? plus(written, ttlMs) : null,
-              },
-            ]),
-          ),
-        });
+        sessions.set(key, await writeSession(store, key, entries, idleMs, offset));
       }),
     );
   }
