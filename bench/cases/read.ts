@@ -135,7 +135,8 @@ export async function readCase(ctx: CaseContext): Promise<Row[]> {
       op: async () => {
         const s = next.redisBase();
         if (!(await verify(s.id, s.mac))) throw new Error('bad mac');
-        return redis.hgetallBuffer(redisKeys.get(s.key) as string);
+        // callBuffer: the reply as Redis sends it, without hgetall's conversion to an object.
+        return redis.callBuffer('HGETALL', redisKeys.get(s.key) as string);
       },
     },
     redis: { id: 'redis', op: () => read(managers.redis, next.redis()) },

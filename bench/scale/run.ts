@@ -82,9 +82,27 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const us = (value: number) => Math.round(value * 10) / 10;
 
-/** Latencies in µs of `count` sequential `getAll` calls on random keys among `1..population`. */
+/** Reads the session under `key`; resolves how many fields it holds. */
+type Reader = (key: string) => Promise<number>;
+
+function storeReader(store: SessionStore): Reader {
+  return async (key) => (await store.getAll(key))?.fields.size ?? 0;
+}
+
+/**
+ * The least a read can do in these tables: one prepared `SELECT` of the session's field rows by
+ * its key, without expiry checks. It bounds how well any read here can scale.
+ */
+function rawPostgresReader(client: pg.Client, tables: PostgresStore['tables']): Reader {
+  const text = `SELECT f.name, f.value FROM ${tables.sessions} AS s
+    JOIN ${tables.fields} AS f ON f.session_id = s.id WHERE s.key = $1`;
+  const name = `bench-raw-read-${tables.sessions}`;
+  return async (key) => (await client.query({ name, text, values: [key] })).rowCount ?? 0;
+}
+
+/** Latencies in µs of `count` sequential reads of random keys among `1..population`. */
 async function sampleReads(
-  store: SessionStore,
+  read: Reader,
   population: number,
   count: number,
   offset = 0,
@@ -95,9 +113,9 @@ async function sampleReads(
   const latencies: number[] = [];
   for (const key of keys) {
     const start = process.hrtime.bigint();
-    const session = await store.getAll(key);
+    const fields = await read(key);
     latencies.push(Number(process.hrtime.bigint() - start) / 1000);
-    if (session === undefined || session.fields.size === 0) {
+    if (fields === 0) {
       throw new Error(`session ${key} is missing: the bulk load did not match the store`);
     }
   }
@@ -110,31 +128,45 @@ interface TierReads {
   all: number[];
 }
 
-/** Alternates small and large, `rounds` times; returns per-round percentiles and all samples. */
+/** A store's reads of the 1k population and of the large one. */
+interface ReaderPair {
+  readonly small: Reader;
+  readonly large: Reader;
+}
+
+type PairReads = { small: TierReads; large: TierReads };
+
+/**
+ * Alternates small and large of every pair, `rounds` times, so drift on the machine hits each
+ * alike; returns each pair's per-round percentiles and all samples.
+ */
 async function interleavedReads(
-  small: SessionStore,
-  large: SessionStore,
+  pairs: readonly ReaderPair[],
   largeCount: number,
   rounds: number,
   perRound: number,
-): Promise<{ small: TierReads; large: TierReads }> {
-  const out = {
+): Promise<PairReads[]> {
+  const out = pairs.map(() => ({
     small: { p50: [], p99: [], all: [] } as TierReads,
     large: { p50: [], p99: [], all: [] } as TierReads,
-  };
+  }));
   // Warm-up: connections, scripts, prepared statements.
-  await sampleReads(small, SMALL_COUNT, 200);
-  await sampleReads(large, largeCount, 200);
+  for (const { small, large } of pairs) {
+    await sampleReads(small, SMALL_COUNT, 200);
+    await sampleReads(large, largeCount, 200);
+  }
   for (let round = 0; round < rounds; round++) {
-    for (const [tier, store, population] of [
-      ['small', small, SMALL_COUNT],
-      ['large', large, largeCount],
-    ] as const) {
-      const latencies = await sampleReads(store, population, perRound);
-      const sorted = latencies.sort((a, b) => a - b);
-      out[tier].p50.push(percentile(sorted, 50));
-      out[tier].p99.push(percentile(sorted, 99));
-      out[tier].all.push(...sorted);
+    for (const [i, pair] of pairs.entries()) {
+      for (const [tier, population] of [
+        ['small', SMALL_COUNT],
+        ['large', largeCount],
+      ] as const) {
+        const sorted = (await sampleReads(pair[tier], population, perRound)).sort((a, b) => a - b);
+        const reads = (out[i] as PairReads)[tier];
+        reads.p50.push(percentile(sorted, 50));
+        reads.p99.push(percentile(sorted, 99));
+        reads.all.push(...sorted);
+      }
     }
   }
   return out;
@@ -142,7 +174,7 @@ async function interleavedReads(
 
 function scaleResult(
   name: string,
-  reads: { small: TierReads; large: TierReads },
+  reads: PairReads,
   largeCount: number,
   rounds: number,
 ): BenchResult {
@@ -229,9 +261,14 @@ async function redisCase(
     const memory = await largeClient.info('memory');
     const usedBytes = Number(/used_memory:(\d+)/.exec(memory)?.[1] ?? Number.NaN);
     started = Date.now();
-    const reads = await interleavedReads(small, large, largeCount, rounds, perRound);
+    const [reads] = await interleavedReads(
+      [{ small: storeReader(small), large: storeReader(large) }],
+      largeCount,
+      rounds,
+      perRound,
+    );
     log(`Redis: reads in ${Date.now() - started} ms`);
-    const result = scaleResult('Redis', reads, largeCount, rounds);
+    const result = scaleResult('Redis', reads as PairReads, largeCount, rounds);
     result.absolute['load ms'] = loadMs;
     result.absolute['Redis used MB'] = Math.round(usedBytes / 1e6);
     return result;
@@ -323,11 +360,27 @@ async function postgresCases(
       [large.tables.sessions, large.tables.fields],
     );
     started = Date.now();
-    const reads = await interleavedReads(small, large, largeCount, rounds, perRound);
+    const [reads, raw] = await interleavedReads(
+      [
+        { small: storeReader(small), large: storeReader(large) },
+        {
+          small: rawPostgresReader(admin, small.tables),
+          large: rawPostgresReader(admin, large.tables),
+        },
+      ],
+      largeCount,
+      rounds,
+      perRound,
+    );
     log(`Postgres: reads in ${Date.now() - started} ms`);
-    const scale = scaleResult('Postgres', reads, largeCount, rounds);
+    const scale = scaleResult('Postgres', reads as PairReads, largeCount, rounds);
     scale.absolute['load ms'] = loadMs;
     scale.absolute['tables MB'] = Math.round(Number(size.rows[0]?.bytes) / 1e6);
+    // The same ratio for the raw SELECT: how much of the slowdown the server itself accounts for.
+    const rawScale = scaleResult('Postgres', raw as PairReads, largeCount, rounds);
+    scale.absolute['raw SELECT p50 ratio'] = Math.round(rawScale.ratio * 100) / 100;
+    scale.absolute['raw 1k p50 µs'] = rawScale.absolute['1k p50 µs'] as number;
+    scale.absolute['raw large p50 µs'] = rawScale.absolute['large p50 µs'] as number;
 
     // The sweep: every loaded session expires; 1k live ones are added to read meanwhile.
     started = Date.now();
@@ -338,8 +391,9 @@ async function postgresCases(
     await admin.query(`VACUUM ANALYZE ${large.tables.sessions}`);
     await loadPostgres(admin, large, largeCount + 1, largeCount + SWEEP_READ_COUNT);
     log(`Postgres: expired ${largeCount} sessions in ${Date.now() - started} ms`);
-    await sampleReads(large, SWEEP_READ_COUNT, 200, largeCount);
-    const idle = (await sampleReads(large, SWEEP_READ_COUNT, sweepReads, largeCount)).sort(
+    const readLarge = storeReader(large);
+    await sampleReads(readLarge, SWEEP_READ_COUNT, 200, largeCount);
+    const idle = (await sampleReads(readLarge, SWEEP_READ_COUNT, sweepReads, largeCount)).sort(
       (a, b) => a - b,
     );
     const during: number[] = [];
@@ -349,13 +403,13 @@ async function postgresCases(
       sweeping = false;
     });
     while (sweeping) {
-      during.push(...(await sampleReads(large, SWEEP_READ_COUNT, 20, largeCount)));
+      during.push(...(await sampleReads(readLarge, SWEEP_READ_COUNT, 20, largeCount)));
     }
     const removed = await sweep;
     const sweepMs = Date.now() - started;
     log(`Postgres: swept ${removed} sessions in ${sweepMs} ms`);
     if (removed < largeCount) throw new Error(`the sweep removed ${removed} of ${largeCount}`);
-    const after = (await sampleReads(large, SWEEP_READ_COUNT, sweepReads, largeCount)).sort(
+    const after = (await sampleReads(readLarge, SWEEP_READ_COUNT, sweepReads, largeCount)).sort(
       (a, b) => a - b,
     );
     during.sort((a, b) => a - b);

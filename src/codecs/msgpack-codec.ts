@@ -210,10 +210,35 @@ function encode(value: unknown): Uint8Array {
   return explainOverflow(() => packValue(value));
 }
 
+/**
+ * msgpackr keeps a DataView of each buffer it decodes as a property of that buffer, so decoding
+ * a fresh view (every field of every read) pays for a DataView and a new property each time:
+ * more than copying the bytes. Small values are therefore decoded from one buffer kept for it.
+ * Decoded binary is copied out (copyBuffers), so nothing returned points into it.
+ */
+const scratch = new Uint8Array(4096);
+const scratchRange = { start: 0, end: 0 };
+let scratchInUse = false;
+
+function unpack(bytes: Uint8Array): unknown {
+  // msgpackr reads an `end` of 0 as "to the end of the buffer", so empty input goes direct.
+  if (bytes.length === 0 || bytes.length > scratch.length || scratchInUse) {
+    return packr.unpack(bytes);
+  }
+  scratch.set(bytes);
+  scratchRange.end = bytes.length;
+  scratchInUse = true;
+  try {
+    return packr.unpack(scratch, scratchRange);
+  } finally {
+    scratchInUse = false;
+  }
+}
+
 function decode(bytes: Uint8Array): unknown {
   if (bytes.length === 0) throw new TypeError('there are no bytes to decode');
   const escaped = bytes[0] === ESCAPED_KEYS_MARKER;
-  const value: unknown = packr.unpack(escaped ? bytes.subarray(1) : bytes);
+  const value: unknown = unpack(escaped ? bytes.subarray(1) : bytes);
   // msgpackr returns a marker object for a bare 0xc1 instead of failing.
   if (value === C1) throw new TypeError('the bytes are not MessagePack');
   return escaped ? restoreProtoKeys(value) : value;

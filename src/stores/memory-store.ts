@@ -24,11 +24,13 @@ import type {
   SweepableStore,
   WriteOptions,
 } from '../core/store-contract.ts';
+import { copyValues } from './copied-values.ts';
 import { type ExpiryEntry, ExpiryHeap } from './memory-expiry-heap.ts';
 import {
   applyWrites,
   copy,
   expiryOf,
+  type Field,
   fieldTtl,
   isLive,
   liveField,
@@ -125,13 +127,22 @@ export class MemoryStore implements SessionStore, SweepableStore {
     const session = this.#use(key, now);
     if (session === undefined) return undefined;
     const sessionExpiry = expiryOf(session);
-    const fields = new Map<string, StoredField>();
+    const live: [name: string, stored: Field][] = [];
     for (const [name, stored] of session.fields) {
       if (stored.expiresAt !== null && stored.expiresAt <= now) {
         session.fields.delete(name);
         continue;
       }
-      fields.set(name, { value: copy(stored.value), ttlMs: fieldTtl(stored, sessionExpiry, now) });
+      live.push([name, stored]);
+    }
+    const copies = copyValues(live.map(([, stored]) => stored.value));
+    const fields = new Map<string, StoredField>();
+    for (let i = 0; i < live.length; i++) {
+      const [name, stored] = live[i] as [string, Field];
+      fields.set(name, {
+        value: copies[i] as Uint8Array,
+        ttlMs: fieldTtl(stored, sessionExpiry, now),
+      });
     }
     return {
       fields,

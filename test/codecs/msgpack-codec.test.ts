@@ -268,6 +268,24 @@ describe('msgpackCodec', () => {
       expect(result.blob).toEqual(new Uint8Array([1, 2, 3]));
     });
 
+    it('never completes a truncated value with bytes of the value decoded before it', () => {
+      const whole = msgpackCodec.encode({ note: 'a value long enough to leave bytes behind' });
+      expect(msgpackCodec.decode(whole)).toEqual({
+        note: 'a value long enough to leave bytes behind',
+      });
+      expect(() => msgpackCodec.decode(whole.slice(0, -3))).toThrow();
+      expect(() => msgpackCodec.decode(whole.slice(0, 1))).toThrow();
+    });
+
+    it('decodes values of any size, and binary in them as copies of their own', () => {
+      for (const size of [1, 4000, 5000, 100_000]) {
+        const blob = new Uint8Array(size).fill(size % 251);
+        const decoded = msgpackCodec.decode(msgpackCodec.encode({ blob })) as { blob: Uint8Array };
+        msgpackCodec.decode(msgpackCodec.encode({ blob: new Uint8Array(size).fill(7) }));
+        expect(decoded.blob).toEqual(blob);
+      }
+    });
+
     it.each([
       ['no bytes', new Uint8Array()],
       ['a lone 0xc1', new Uint8Array([0xc1])],

@@ -27,13 +27,7 @@ import type {
   StoredField,
   StoredSession,
 } from '../../core/store-contract.ts';
-import {
-  COMPLETE_FIELD,
-  parseStoredName,
-  storedName,
-  TIMING_FIELD,
-  VERSION_FIELD,
-} from './field-names.ts';
+import { COMPLETE_FIELD, fieldOf, storedName, TIMING_FIELD, VERSION_FIELD } from './field-names.ts';
 
 /** The first byte of a session field's value in hot. */
 const Tag = {
@@ -66,6 +60,11 @@ export interface HotView {
   readonly version: Uint8Array | undefined;
   /** A Map of the view's own, which a hit hands on as the session's fields. */
   readonly fields: Map<string, HotField>;
+  /**
+   * What the fields alone allow, before `complete` and `ttlMs` are considered: `'miss'` when one
+   * cannot be read, `'partial'` when one points to cold, else `'hit'`.
+   */
+  readonly lookup: 'hit' | 'partial' | 'miss';
 }
 
 /**
@@ -97,26 +96,34 @@ export function readHotEntry(stored: StoredSession | undefined): HotView | undef
   let complete: HotView['complete'];
   let ttlMs: HotView['ttlMs'];
   let version: Uint8Array | undefined;
+  let answers = true;
+  let partial = false;
   const fields = new Map<string, HotField>();
-  for (const [name, { value, ttlMs: left }] of stored.fields) {
-    const parsed = parseStoredName(name);
-    if (parsed.kind === 'field') {
-      fields.set(parsed.field, decodeHotValue(value, left));
+  // forEach rather than destructuring entries: a hot hit is on every request.
+  stored.fields.forEach(({ value, ttlMs: left }, name) => {
+    const field = fieldOf(name);
+    if (field !== undefined) {
+      const decoded = decodeHotValue(value, left);
+      if (decoded.kind === 'unknown') answers = false;
+      else if (decoded.kind === 'pointer') partial = true;
+      fields.set(field, decoded);
     } else if (name === COMPLETE_FIELD && value.byteLength === 3 * F64) {
-      const [createdAt = Number.NaN, maxTtl = Number.NaN, hotTtl = Number.NaN] = readNumbers(
-        value,
-        0,
-        3,
-      );
-      complete = { createdAt, maxTtlMs: fromNumber(maxTtl, elapsed(hotTtl, left)) };
+      const view = dataView(value);
+      const maxTtl = view.getFloat64(F64, true);
+      const hotTtl = view.getFloat64(2 * F64, true);
+      complete = {
+        createdAt: view.getFloat64(0, true),
+        maxTtlMs: fromNumber(maxTtl, elapsed(hotTtl, left)),
+      };
     } else if (name === TIMING_FIELD && value.byteLength === 2 * F64) {
-      const [ttl = Number.NaN, hotTtl = Number.NaN] = readNumbers(value, 0, 2);
-      ttlMs = fromNumber(ttl, elapsed(hotTtl, left));
+      const view = dataView(value);
+      ttlMs = fromNumber(view.getFloat64(0, true), elapsed(view.getFloat64(F64, true), left));
     } else if (name === VERSION_FIELD) {
       version = value;
     }
-  }
-  return { complete, ttlMs, version, fields };
+  });
+  const lookup = !answers ? 'miss' : partial ? 'partial' : 'hit';
+  return { complete, ttlMs, version, fields, lookup };
 }
 
 /**
@@ -130,13 +137,8 @@ export type HotLookup =
   | { readonly kind: 'partial' | 'miss' };
 
 export function lookUp(view: HotView | undefined): HotLookup {
-  if (view?.complete === undefined || view.ttlMs === undefined) return { kind: 'miss' };
-  let partial = false;
-  for (const field of view.fields.values()) {
-    if (field.kind === 'unknown') return { kind: 'miss' };
-    if (field.kind === 'pointer') partial = true;
-  }
-  if (partial) return { kind: 'partial' };
+  if (!isComplete(view) || view.lookup === 'miss') return { kind: 'miss' };
+  if (view.lookup === 'partial') return { kind: 'partial' };
   // Every field is a copy or 'hot', and those already have a stored field's shape: a hit (on
   // every request) hands the map on rather than building another.
   const fields = view.fields as Map<string, StoredField>;
@@ -299,12 +301,16 @@ function tagged(tag: number, value: Uint8Array): Uint8Array {
 }
 
 function writeNumbers(bytes: Uint8Array, offset: number, numbers: readonly number[]): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = dataView(bytes);
   for (const [i, n] of numbers.entries()) view.setFloat64(offset + i * F64, n, true);
 }
 
+function dataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function readNumbers(bytes: Uint8Array, offset: number, count: number): number[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = dataView(bytes);
   const numbers: number[] = [];
   for (let i = 0; i < count; i++) numbers.push(view.getFloat64(offset + i * F64, true));
   return numbers;

@@ -18,6 +18,7 @@ import type {
   StoredField,
   StoredSession,
 } from '../../core/store-contract.ts';
+import { copyValues } from '../copied-values.ts';
 import { type FieldTtlMode, type ScriptName, sessionScripts } from './redis-scripts.ts';
 
 type Arg = string | Buffer;
@@ -181,28 +182,29 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
   let expiresAt: number | null = null;
   let deadline: number | null = null;
   let own: Map<string, number> | undefined;
-  const values: [name: string, value: Buffer, expiry: number | null][] = [];
+  const storedNames: string[] = [];
+  const storedValues: Buffer[] = [];
   for (let i = 0; i < all.length; i += 2) {
     const name = all[i] as Buffer;
     const value = all[i + 1] as Buffer;
     if (name[0] !== NUL) {
-      const native = nativeExpiry?.[values.length];
-      values.push([name.toString('utf8'), value, native && native > 0 ? native : null]);
+      storedNames.push(name.toString('utf8'));
+      storedValues.push(value);
       continue;
     }
     switch (name[1]) {
       case META_CREATED:
-        createdAt = Number(value.toString('latin1'));
+        createdAt = integer(value);
         break;
       case META_EXPIRES:
-        expiresAt = Number(value.toString('latin1'));
+        expiresAt = integer(value);
         break;
       case META_DEADLINE:
-        deadline = Number(value.toString('latin1'));
+        deadline = integer(value);
         break;
       case META_FIELD_TTL:
         own ??= new Map();
-        own.set(name.subarray(2).toString('utf8'), Number(value.toString('latin1')));
+        own.set(name.toString('utf8', 2), integer(value));
         break;
     }
   }
@@ -211,13 +213,27 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
   const end =
     expiresAt === null ? deadline : deadline === null ? expiresAt : Math.min(expiresAt, deadline);
   if (end !== null && end <= now) return undefined;
-  const fields = new Map<string, StoredField>();
-  for (const [name, value, native] of values) {
-    const expiry = native ?? own?.get(name) ?? null;
+  const names: string[] = [];
+  const values: Buffer[] = [];
+  const expiries: (number | null)[] = [];
+  // Index loops: this runs for every field of every read.
+  for (let i = 0; i < storedNames.length; i++) {
+    const name = storedNames[i] as string;
+    const native = nativeExpiry?.[i];
+    const expiry = native !== undefined && native > 0 ? native : (own?.get(name) ?? null);
     if (expiry !== null && expiry <= now) continue;
+    names.push(name);
+    values.push(storedValues[i] as Buffer);
+    expiries.push(expiry);
+  }
+  const copies = copyValues(values);
+  const fields = new Map<string, StoredField>();
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const expiry = expiries[i] ?? null;
     // A field cannot outlive its session, so its reported ttl is capped by the session's.
     const ttlMs = expiry === null ? null : Math.min(expiry, end ?? Number.POSITIVE_INFINITY) - now;
-    fields.set(name, { value: new Uint8Array(value), ttlMs });
+    fields.set(name, { value: copies[i] as Uint8Array, ttlMs });
   }
   return {
     fields,
@@ -225,4 +241,18 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
     maxTtlMs: deadline === null ? null : deadline - now,
     createdAt,
   };
+}
+
+/**
+ * The scripts write metadata as Lua integers, which are decimal digits; parsing the bytes
+ * directly saves a string per value on every read. Anything else goes through `Number`.
+ */
+function integer(bytes: Buffer): number {
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const digit = (bytes[i] as number) - 0x30;
+    if (digit < 0 || digit > 9 || i >= 15) return Number(bytes.toString('latin1'));
+    n = n * 10 + digit;
+  }
+  return bytes.length === 0 ? Number.NaN : n;
 }

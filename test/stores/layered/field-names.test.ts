@@ -4,6 +4,7 @@ import {
   COMPLETE_FIELD,
   coldOnlyField,
   coldOnlyMarker,
+  fieldOf,
   parseStoredName,
   storedName,
   TIMING_FIELD,
@@ -23,6 +24,7 @@ describe('layered field names', () => {
     for (const field of ['a', 'cart', '@flash:notice', '__proto__', 'ключ 🍪', 'a~b', '']) {
       expect(storedName(field)).toBe(field);
       expect(parseStoredName(field)).toEqual({ kind: 'field', field });
+      expect(fieldOf(field)).toBe(field);
     }
   });
 
@@ -31,11 +33,15 @@ describe('layered field names', () => {
       const stored = storedName(field);
       expect(bookkeeping).not.toContain(stored);
       expect(parseStoredName(stored)).toEqual({ kind: 'field', field });
+      expect(fieldOf(stored)).toBe(field);
     }
   });
 
   it('recognises its own bookkeeping', () => {
-    for (const name of bookkeeping) expect(parseStoredName(name)).toEqual({ kind: 'meta', name });
+    for (const name of bookkeeping) {
+      expect(parseStoredName(name)).toEqual({ kind: 'meta', name });
+      expect(fieldOf(name)).toBeUndefined();
+    }
   });
 
   it('names the field a cold-only marker marks, and nothing for other bookkeeping', () => {

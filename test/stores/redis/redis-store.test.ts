@@ -270,24 +270,33 @@ describe('RedisStore on standalone Redis', () => {
   });
 
   describe('values', () => {
-    it('returns values in memory of their own, not views into the reply parser', async () => {
+    it('returns values copied out of the reply parser, a small one holding little with it', async () => {
       const key = storeKey();
       const big = new Uint8Array(64 * 1024).fill(7);
+      const many = Array.from({ length: 40 }, (_, n) => ({
+        field: `s${n}`,
+        value: new Uint8Array(300).fill(n),
+      }));
       await store.setMany(
         key,
-        [
-          { field: 'big', value: big },
-          { field: 'small', value: value('x') },
-        ],
+        [{ field: 'big', value: big }, { field: 'small', value: value('x') }, ...many],
         write(),
       );
-      for (const read of [
-        await store.get(key, 'small'),
-        (await store.getAll(key))?.fields.get('small')?.value,
-      ]) {
-        expect(read).toEqual(value('x'));
-        expect(read?.buffer.byteLength).toBe(1);
+      expect((await store.get(key, 'small'))?.buffer.byteLength).toBe(1);
+      const all = await store.getAll(key);
+      const small = all?.fields.get('small')?.value;
+      expect(small).toEqual(value('x'));
+      // getAll copies small values into shared blocks of at most 4 KiB; a large one has its own.
+      expect(small?.buffer.byteLength).toBeLessThanOrEqual(4096);
+      expect(all?.fields.get('big')?.value.buffer.byteLength).toBe(big.byteLength);
+      for (const { field, value: expected } of many) {
+        const read = all?.fields.get(field)?.value;
+        expect(read).toEqual(expected);
+        expect(read?.buffer.byteLength).toBeLessThanOrEqual(4096);
       }
+      // The copies do not alias one another: changing one leaves the rest as stored.
+      all?.fields.get('s0')?.value.fill(99);
+      expect(all?.fields.get('s1')?.value).toEqual(many[1]?.value);
     });
 
     it('rejects a field name starting with NUL, which would address its metadata', async () => {
