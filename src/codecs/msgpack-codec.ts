@@ -214,7 +214,9 @@ function encode(value: unknown): Uint8Array {
  * msgpackr keeps a DataView of each buffer it decodes as a property of that buffer, so decoding
  * a fresh view (every field of every read) pays for a DataView and a new property each time:
  * more than copying the bytes. Small values are therefore decoded from one buffer kept for it.
- * Decoded binary is copied out (copyBuffers), so nothing returned points into it.
+ * Decoded binary is copied out (copyBuffers), so nothing returned points into it, and msgpackr
+ * fails a value that reads past `end`, so bytes left behind by an earlier value never complete
+ * a truncated one.
  */
 const scratch = new Uint8Array(4096);
 const scratchRange = { start: 0, end: 0 };
