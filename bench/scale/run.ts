@@ -5,6 +5,8 @@
  *   random keys) with 1k sessions stored against 1M stored (100k with `--quick`), for Redis and
  *   for Postgres. Both populations exist side by side, so the rounds interleave: the 1k sessions
  *   live in Redis db 14 and in their own tables, the 1M in Redis db 15 and their own tables.
+ *   Postgres' rounds also time a raw prepared `SELECT` of the same rows, to show how much of the
+ *   slowdown is the server's own.
  * - A Postgres sweep of 1M expired sessions (their 10M fields go by cascade): its duration, and
  *   the read p99 of live sessions in the same tables while it runs against idle.
  *
