@@ -118,7 +118,7 @@ export async function readCase(ctx: CaseContext): Promise<Row[]> {
   const readEntry = (redis as unknown as Record<string, (key: string) => Promise<unknown>>)
     .benchReadEntryBuffer as (key: string) => Promise<unknown>;
   const entryKeys = {
-    plain: cycler(redisSessions.map((s) => sessionKey(REDIS_PREFIX, s.key))),
+    plain: cycler([...redisKeys.values()]),
     hot: cycler(hotSessions.map((s) => sessionKey(hotPrefix, s.key))),
   };
 

@@ -216,7 +216,8 @@ function encode(value: unknown): Uint8Array {
  * more than copying the bytes. Small values are therefore decoded from one buffer kept for it.
  * Decoded binary is copied out (copyBuffers), so nothing returned points into it, and msgpackr
  * fails a value that reads past `end`, so bytes left behind by an earlier value never complete
- * a truncated one.
+ * a truncated one. A decode that somehow ran inside another (msgpackr extensions can call out)
+ * uses the caller's bytes directly rather than overwrite the kept buffer mid-read.
  */
 const scratch = new Uint8Array(4096);
 const scratchRange = { start: 0, end: 0 };

@@ -213,24 +213,15 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
   const end =
     expiresAt === null ? deadline : deadline === null ? expiresAt : Math.min(expiresAt, deadline);
   if (end !== null && end <= now) return undefined;
-  const names: string[] = [];
-  const values: Buffer[] = [];
-  const expiries: (number | null)[] = [];
+  // Expired fields are rare (the next write purges them), so copying them too keeps this simple.
+  const copies = copyValues(storedValues);
+  const fields = new Map<string, StoredField>();
   // Index loops: this runs for every field of every read.
   for (let i = 0; i < storedNames.length; i++) {
     const name = storedNames[i] as string;
     const native = nativeExpiry?.[i];
     const expiry = native !== undefined && native > 0 ? native : (own?.get(name) ?? null);
     if (expiry !== null && expiry <= now) continue;
-    names.push(name);
-    values.push(storedValues[i] as Buffer);
-    expiries.push(expiry);
-  }
-  const copies = copyValues(values);
-  const fields = new Map<string, StoredField>();
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    const expiry = expiries[i] ?? null;
     // A field cannot outlive its session, so its reported ttl is capped by the session's.
     const ttlMs = expiry === null ? null : Math.min(expiry, end ?? Number.POSITIVE_INFINITY) - now;
     fields.set(name, { value: copies[i] as Uint8Array, ttlMs });
