@@ -15,8 +15,12 @@ const MARK = '~';
 export const COMPLETE_FIELD = '~complete';
 /** Hot: the cold session's remaining TTL as of the last operation that changed it. */
 export const TIMING_FIELD = '~timing';
-/** Hot: a random token that every hot write replaces, so a warm can tell that it raced one. */
-export const VERSION_FIELD = '~version';
+/**
+ * Hot: present while a warm is under way, holding its random token. Written only where absent,
+ * so one warm fills an entry at a time; every hot write removes it, so the warm can tell that a
+ * write raced it; the warm takes it when done, so an entry that is only read does without it.
+ */
+export const WARMING_FIELD = '~warming';
 /** Cold: keeps a session alive in cold that a `'hot'` write created, since cold decides existence. */
 export const ANCHOR_FIELD = '~anchor';
 /** Cold: `~cold:<name>` marks field `<name>` as cold-only; it is written with the field. */

@@ -10,9 +10,12 @@
  *   warming put on copies (the hot TTL, or the cold session's remaining life if shorter); copies
  *   with less life than that expire with their cold originals. It is never refreshed, so no
  *   capped copy can expire while it lives. `'hot'` writes never create it: hot holding some
- *   fields says nothing about the others.
- * - `~timing` carries the cold session's remaining TTL as of the last operation that changed it.
- * - `~version` is replaced by every hot write, so a warm can tell that a write raced it.
+ *   fields says nothing about the others. It also records the cold session's remaining TTL as
+ *   warming found it.
+ * - `~timing` carries the cold session's remaining TTL as of a later operation that changed it.
+ *   Warming drops it, so an entry that is only read (most are) keeps two hash entries fewer in a
+ *   Redis hot tier, and a hot hit reads every entry. Of the two, the more recent one counts.
+ * - `~warming` marks a warm under way (see `reads.ts`): every hot write removes it.
  *
  * Durations in hot are measured on the hot store's clock only: each value that reports a cold
  * TTL also records the hot TTL it was written with, and the time since then is that TTL minus
@@ -27,7 +30,7 @@ import type {
   StoredField,
   StoredSession,
 } from '../../core/store-contract.ts';
-import { COMPLETE_FIELD, fieldOf, storedName, TIMING_FIELD, VERSION_FIELD } from './field-names.ts';
+import { COMPLETE_FIELD, fieldOf, storedName, TIMING_FIELD, WARMING_FIELD } from './field-names.ts';
 
 /** The first byte of a session field's value in hot. */
 const Tag = {
@@ -43,6 +46,10 @@ const Tag = {
 
 const F64 = 8;
 const TIMED_HEADER = 1 + 2 * F64;
+/** `~complete`: creation time, deadline, cold TTL, and the hot TTL it was written with. */
+const COMPLETE_BYTES = 4 * F64;
+/** `~timing`: cold TTL, and the hot TTL it was written with. */
+const TIMING_BYTES = 2 * F64;
 
 /** A session field as hot holds it. */
 export type HotField =
@@ -56,8 +63,6 @@ export interface HotView {
   readonly complete: { readonly createdAt: number; readonly maxTtlMs: number | null } | undefined;
   /** The cold session's remaining TTL, `null` when persistent, `undefined` when unknown. */
   readonly ttlMs: number | null | undefined;
-  /** The raw `~version` value; {@link versionToken} makes it comparable, when a warm needs it. */
-  readonly version: Uint8Array | undefined;
   /** A Map of the view's own, which a hit hands on as the session's fields. */
   readonly fields: Map<string, HotField>;
   /**
@@ -94,8 +99,12 @@ export function decodeHotValue(bytes: Uint8Array, hotTtlLeft: number | null = nu
 export function readHotEntry(stored: StoredSession | undefined): HotView | undefined {
   if (stored === undefined) return undefined;
   let complete: HotView['complete'];
-  let ttlMs: HotView['ttlMs'];
-  let version: Uint8Array | undefined;
+  // The cold session's TTL from ~complete and from ~timing, each with the time since it was
+  // written: the more recent one is the truth.
+  let warmedTtl: number | null | undefined;
+  let warmedAge = Number.POSITIVE_INFINITY;
+  let laterTtl: number | null | undefined;
+  let laterAge = Number.POSITIVE_INFINITY;
   let answers = true;
   let partial = false;
   const fields = new Map<string, HotField>();
@@ -107,23 +116,23 @@ export function readHotEntry(stored: StoredSession | undefined): HotView | undef
       if (decoded.kind === 'unknown') answers = false;
       else if (decoded.kind === 'pointer') partial = true;
       fields.set(field, decoded);
-    } else if (name === COMPLETE_FIELD && value.byteLength === 3 * F64) {
+    } else if (name === COMPLETE_FIELD && value.byteLength === COMPLETE_BYTES) {
       const view = dataView(value);
-      const maxTtl = view.getFloat64(F64, true);
-      const hotTtl = view.getFloat64(2 * F64, true);
+      warmedAge = elapsed(view.getFloat64(3 * F64, true), left);
+      warmedTtl = fromNumber(view.getFloat64(2 * F64, true), warmedAge);
       complete = {
         createdAt: view.getFloat64(0, true),
-        maxTtlMs: fromNumber(maxTtl, elapsed(hotTtl, left)),
+        maxTtlMs: fromNumber(view.getFloat64(F64, true), warmedAge),
       };
-    } else if (name === TIMING_FIELD && value.byteLength === 2 * F64) {
+    } else if (name === TIMING_FIELD && value.byteLength === TIMING_BYTES) {
       const view = dataView(value);
-      ttlMs = fromNumber(view.getFloat64(0, true), elapsed(view.getFloat64(F64, true), left));
-    } else if (name === VERSION_FIELD) {
-      version = value;
+      laterAge = elapsed(view.getFloat64(F64, true), left);
+      laterTtl = fromNumber(view.getFloat64(0, true), laterAge);
     }
   });
   const lookup = !answers ? 'miss' : partial ? 'partial' : 'hit';
-  return { complete, ttlMs, version, fields, lookup };
+  const ttlMs = laterAge <= warmedAge ? laterTtl : warmedTtl;
+  return { complete, ttlMs, fields, lookup };
 }
 
 /**
@@ -226,29 +235,38 @@ export function hotOnlyEntry(entry: FieldWrite, cap: number): FieldWrite {
 /** The cold session's remaining TTL, recorded for reads that hot answers. */
 export function timingEntry(sessionTtl: number | null, hotTtl: number): FieldWrite {
   const life = hotLife(hotTtl, sessionTtl);
-  const value = new Uint8Array(2 * F64);
+  const value = new Uint8Array(TIMING_BYTES);
   writeNumbers(value, 0, [sessionTtl ?? Number.NaN, life]);
   return { field: TIMING_FIELD, value, ttlMs: life };
 }
 
-/** A fresh `~version` and the token it holds. */
-export function versionEntry(): { entry: FieldWrite; token: string } {
+/**
+ * A fresh `~warming` mark and the token it holds. It lives `windowMs` at most, so a warm that
+ * never finishes (its process died) holds up the next one no longer than that.
+ */
+export function warmingEntry(windowMs: number): { entry: FieldWrite; token: string } {
   const value = crypto.getRandomValues(new Uint8Array(16));
-  return { entry: { field: VERSION_FIELD, value }, token: versionToken(value) };
+  return { entry: { field: WARMING_FIELD, value, ttlMs: windowMs }, token: warmingToken(value) };
 }
 
-/**
- * A `~version` value as a comparable string: one character per byte, since it is only ever
- * compared, and every hot read decodes one.
- */
-export function versionToken(value: Uint8Array): string {
+/** A `~warming` value as a comparable string: one character per byte. */
+export function warmingToken(value: Uint8Array): string {
   return String.fromCharCode(...value);
 }
 
 /**
- * Everything warming writes for a cold session: `~complete`, `~timing`, a copy of each field
- * and a pointer for each cold-only one, leaving `'hot'` fields (`hotFields`) as they are.
- * `undefined` when the session has too little life left to be worth caching.
+ * The entry every hot write carries: it removes a warm's mark (a TTL of zero removes a field),
+ * so a warm that read cold before the write does not mark its older snapshot complete.
+ */
+export function warmRacedEntry(): FieldWrite {
+  return { field: WARMING_FIELD, value: new Uint8Array(0), ttlMs: 0 };
+}
+
+/**
+ * Everything warming writes for a cold session: `~complete` with the cold session's timing, the
+ * removal of an older `~timing`, a copy of each field and a pointer for each cold-only one,
+ * leaving `'hot'` fields (`hotFields`) as they are. `undefined` when the session has too little
+ * life left to be worth caching.
  */
 export function warmEntries(
   cold: StoredSession,
@@ -258,11 +276,13 @@ export function warmEntries(
 ): FieldWrite[] | undefined {
   const life = hotLife(hotTtl, cold.ttlMs);
   if (cold.ttlMs !== null && cold.ttlMs < 1) return undefined;
-  const complete = new Uint8Array(3 * F64);
-  writeNumbers(complete, 0, [cold.createdAt, cold.maxTtlMs ?? Number.NaN, life]);
+  const complete = new Uint8Array(COMPLETE_BYTES);
+  const { createdAt, maxTtlMs, ttlMs: sessionTtl } = cold;
+  writeNumbers(complete, 0, [createdAt, maxTtlMs ?? Number.NaN, sessionTtl ?? Number.NaN, life]);
   const entries: FieldWrite[] = [
     { field: COMPLETE_FIELD, value: complete, ttlMs: life },
-    timingEntry(cold.ttlMs, hotTtl),
+    // ~complete now holds the newest timing; a TTL of zero removes the field.
+    { field: TIMING_FIELD, value: new Uint8Array(0), ttlMs: 0 },
   ];
   for (const [name, { value, ttlMs }] of cold.fields) {
     // A 'hot' field of the same name is the newer value, and reads report it; keep it.

@@ -19,7 +19,7 @@ import type {
 } from '../../core/store-contract.ts';
 import { anchorEntry, coldEntry } from './cold-entry.ts';
 import { storedName } from './field-names.ts';
-import { hotOnlyEntry, isComplete, readHotEntry, versionEntry } from './hot-entry.ts';
+import { hotOnlyEntry, isComplete, readHotEntry, warmRacedEntry } from './hot-entry.ts';
 import type { LayeredOperation } from './layered-events.ts';
 import { warm } from './reads.ts';
 import { FAILED, type Failed, type Tiers } from './tiers.ts';
@@ -50,7 +50,7 @@ export async function writeHot(
   const hotOptions = hot.options(true, known.ttlMs);
   const hotEntries = entries.map((entry) => hotOnlyEntry(entry, hotOptions.idleMs));
   const written = await hot.attempt(operation, key, (store) =>
-    store.setMany(key, [...hotEntries, versionEntry().entry], hotOptions),
+    store.setMany(key, [...hotEntries, warmRacedEntry()], hotOptions),
   );
   if (written === FAILED) return fallBack(tiers, operation, key, entries, options);
   return { ttlMs: known.ttlMs };

@@ -34,7 +34,7 @@ import {
   type HotField,
   pointerEntry,
   timingEntry,
-  versionEntry,
+  warmRacedEntry,
 } from './hot-entry.ts';
 import type { LayeredOperation } from './layered-events.ts';
 import { readSession } from './reads.ts';
@@ -113,7 +113,7 @@ export async function rename(
         : copyEntry(e.field, e.value, e.ttlMs, ttlMs, hot.ttlMs),
     ),
     timingEntry(ttlMs, hot.ttlMs),
-    versionEntry().entry,
+    warmRacedEntry(),
   ];
   const moved = await moveHotEntry(tiers, from, to, {
     set: hotSet,
@@ -231,8 +231,9 @@ async function locate(
 }
 
 /**
- * Drops a field that cold no longer holds from hot. `~version` is replaced first, so a warm that
- * read cold before the change cannot go on to write the field back unnoticed.
+ * Drops a field that cold no longer holds from hot, in one step with the removal of any warm's
+ * mark, so a warm that read cold before the change cannot go on to write the field back
+ * unnoticed.
  */
 async function dropFromHot(
   tiers: Tiers,
@@ -241,10 +242,14 @@ async function dropFromHot(
   field: string,
 ): Promise<void> {
   const { hot } = tiers;
-  const dropped = await hot.attempt(operation, key, async (store) => {
-    // Bookkeeping only: an idle timeout of nothing leaves the entry's expiry where it was.
-    await store.set(key, versionEntry().entry, hot.options(false, 0));
-    await store.remove(key, storedName(field));
-  });
+  // A TTL of zero removes a field. Removals only: an idle timeout of nothing leaves the entry's
+  // expiry where it was.
+  const removals = [
+    warmRacedEntry(),
+    { field: storedName(field), value: new Uint8Array(0), ttlMs: 0 },
+  ];
+  const dropped = await hot.attempt(operation, key, (store) =>
+    store.setMany(key, removals, hot.options(false, 0)),
+  );
   if (dropped === FAILED) await hot.invalidate(operation, key);
 }

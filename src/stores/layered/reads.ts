@@ -4,17 +4,20 @@
  *
  * ## The warm race
  * Warming reads cold and then writes hot. A write that lands in between (cold, then hot) would be
- * overwritten in hot by the older snapshot. Every hot write therefore replaces `~version`, and a
- * warm checks it afterwards: if it changed, the warm withdraws `~complete` and the next read
- * warms again. Warming writes with `create: false` after making sure the entry exists, so a warm
- * cannot bring back an entry that a concurrent delete or rename removed.
+ * overwritten in hot by the older snapshot. So a warm first marks the entry with `~warming` and a
+ * token of its own, every hot write removes that mark, and the warm takes the mark back after
+ * writing its snapshot: if it is gone or not its own, the warm withdraws `~complete` and the next
+ * read warms again. The mark is written only where absent, so while one warm is under way the
+ * others answer from cold and leave hot to it; and taking it leaves nothing behind in an entry
+ * that is then only read. Warming writes with `create: false` after the mark made sure the entry
+ * exists, so a warm cannot bring back an entry that a concurrent delete or rename removed.
  *
  * @packageDocumentation
  */
 
 import type { StoredSession } from '../../core/store-contract.ts';
 import { type ColdView, readColdEntry, withHotFields } from './cold-entry.ts';
-import { COMPLETE_FIELD, storedName, VERSION_FIELD } from './field-names.ts';
+import { COMPLETE_FIELD, storedName, WARMING_FIELD } from './field-names.ts';
 import {
   cachedFields,
   decodeHotValue,
@@ -22,16 +25,17 @@ import {
   hotOnlyFields,
   lookUp,
   readHotEntry,
-  versionEntry,
-  versionToken,
   warmEntries,
+  warmingEntry,
+  warmingToken,
 } from './hot-entry.ts';
 import type { LayeredOperation } from './layered-events.ts';
 import { FAILED, type Tiers } from './tiers.ts';
 
 /**
- * How long the entry a warm creates before reading cold waits for the fill. A cold read slower
- * than this only means the warm gives up, since the fill never creates the entry itself.
+ * How long a warm's mark, and the entry it may create, wait for the fill. A cold read slower than
+ * this only means the warm gives up, since the fill never creates the entry itself; a warm that
+ * never finishes holds up the next one no longer than this.
  */
 const WARM_WINDOW_MS = 30_000;
 
@@ -95,18 +99,23 @@ export async function warm(
   view: HotView | undefined,
 ): Promise<Warmed | undefined> {
   const { hot } = tiers;
-  let token = view?.version && versionToken(view.version);
-  if (token === undefined) {
-    // The entry must exist before cold is read, so that the fill below can refuse to create it.
-    const fresh = versionEntry();
-    const marked = await hot.attempt(operation, key, (store) =>
-      store.set(key, fresh.entry, hot.options(true, WARM_WINDOW_MS)),
-    );
-    token = marked === FAILED ? undefined : fresh.token;
+  // The entry must exist before cold is read, so that the fill below can refuse to create it.
+  const mark = warmingEntry(WARM_WINDOW_MS);
+  const marked = await hot.attempt(operation, key, (store) =>
+    store.setIfAbsent(key, mark.entry, hot.options(true, WARM_WINDOW_MS)),
+  );
+  // Not written: another warm is under way, and it fills the entry.
+  const token = marked !== FAILED && marked?.written ? mark.token : undefined;
+  let cold: ColdView | undefined;
+  try {
+    cold = await readCold(tiers, operation, key);
+  } catch (error) {
+    // No fill will take the mark, and it would hold up every warm until it expires.
+    if (token !== undefined) await hot.attempt(operation, key, (s) => s.remove(key, WARMING_FIELD));
+    throw error;
   }
-  const cold = await readCold(tiers, operation, key);
   if (cold === undefined) {
-    if (view !== undefined || token !== undefined) {
+    if (view !== undefined || marked !== FAILED) {
       await hot.attempt(operation, key, (store) => store.delete(key));
     }
     return undefined;
@@ -132,8 +141,8 @@ async function fill(
   const filled = await hot.attempt(operation, key, async (store) => {
     await Promise.all(leftovers.map((name) => store.remove(key, storedName(name))));
     await store.setMany(key, entries, hot.options(false, cold.session.ttlMs));
-    const version = await store.get(key, VERSION_FIELD);
-    if (version === undefined || versionToken(version) !== token) {
+    const taken = await store.take(key, WARMING_FIELD);
+    if (taken === undefined || warmingToken(taken) !== token) {
       await store.remove(key, COMPLETE_FIELD);
     }
   });

@@ -17,7 +17,7 @@ import type {
   WriteOptions,
 } from '../../core/store-contract.ts';
 import { coldEntry, coldOnlyEntries, coldOnlyMarkerEntry } from './cold-entry.ts';
-import { copyEntry, pointerEntry, timingEntry, versionEntry } from './hot-entry.ts';
+import { copyEntry, pointerEntry, timingEntry, warmRacedEntry } from './hot-entry.ts';
 import type { LayeredOperation } from './layered-events.ts';
 import { FAILED, type Tiers } from './tiers.ts';
 
@@ -125,8 +125,8 @@ export async function insertCold(
 }
 
 /**
- * Brings an existing hot entry up to date after cold changed, with `~timing` and a new
- * `~version`. A session hot holds nothing for is left alone: writes never warm.
+ * Brings an existing hot entry up to date after cold changed, with `~timing`, and removes the
+ * mark of any warm under way. A session hot holds nothing for is left alone: writes never warm.
  */
 export async function refreshHot(
   tiers: Tiers,
@@ -136,7 +136,7 @@ export async function refreshHot(
   sessionTtl: number | null,
 ): Promise<void> {
   const { hot } = tiers;
-  const entries = [...fields, timingEntry(sessionTtl, hot.ttlMs), versionEntry().entry];
+  const entries = [...fields, timingEntry(sessionTtl, hot.ttlMs), warmRacedEntry()];
   const written = await hot.attempt(operation, key, (store) =>
     store.setMany(key, entries, hot.options(false, sessionTtl)),
   );

@@ -8,13 +8,13 @@ import {
   parseStoredName,
   storedName,
   TIMING_FIELD,
-  VERSION_FIELD,
+  WARMING_FIELD,
 } from '../../../src/stores/layered/field-names.ts';
 
 const bookkeeping = [
   COMPLETE_FIELD,
   TIMING_FIELD,
-  VERSION_FIELD,
+  WARMING_FIELD,
   ANCHOR_FIELD,
   coldOnlyMarker('a'),
 ];

@@ -8,6 +8,7 @@ import {
   lookUp,
   pointerEntry,
   readHotEntry,
+  timingEntry,
   warmEntries,
 } from '../../../src/stores/layered/hot-entry.ts';
 
@@ -43,7 +44,8 @@ describe('layered hot entries', () => {
     const ttl = new Map(entries.map((entry) => [entry.field, entry.ttlMs]));
     expect(Object.fromEntries(ttl)).toEqual({
       '~complete': HOT_TTL,
-      '~timing': HOT_TTL,
+      // ~complete carries the timing: an older ~timing is removed.
+      '~timing': 0,
       // Trusted only while ~complete lives, so it needs no TTL of its own.
       plain: undefined,
       short: 10_000,
@@ -83,14 +85,37 @@ describe('layered hot entries', () => {
     expect(warmEntries({ ...cold, ttlMs: 0.5 }, new Set(), new Map(), HOT_TTL)).toBeUndefined();
   });
 
-  it('is not complete without both its complete mark and its timing', () => {
+  it('is not complete without its complete mark', () => {
     const entries = warmEntries(cold, new Set(), new Map(), HOT_TTL) ?? [];
-    for (const missing of ['~complete', '~timing']) {
-      const view = readHotEntry(asHotWouldReport(entries.filter((e) => e.field !== missing)));
-      expect(isComplete(view)).toBe(false);
-      expect(lookUp(view)).toEqual({ kind: 'miss' });
-    }
+    const view = readHotEntry(asHotWouldReport(entries.filter((e) => e.field !== '~complete')));
+    expect(isComplete(view)).toBe(false);
+    expect(lookUp(view)).toEqual({ kind: 'miss' });
     expect(lookUp(undefined)).toEqual({ kind: 'miss' });
+  });
+
+  it('reports the more recent of the timing warming recorded and a later ~timing', () => {
+    const warmed = asHotWouldReport(warmEntries(cold, new Set(), new Map(), HOT_TTL) ?? [], 9_000);
+    const ttlOf = (stored: StoredSession) => readHotEntry(stored)?.ttlMs;
+    expect(ttlOf(warmed)).toBe(3_591_000);
+    // Written 2 s ago, after a write that left the cold session an hour and a half.
+    const later = timingEntry(5_400_000, HOT_TTL);
+    const withLater = new Map(warmed.fields);
+    withLater.set(later.field, { value: later.value, ttlMs: HOT_TTL - 2_000 });
+    expect(ttlOf({ ...warmed, fields: withLater })).toBe(5_398_000);
+    // A ~timing older than the warm (left from before it) does not count.
+    withLater.set(later.field, { value: later.value, ttlMs: HOT_TTL - 20_000 });
+    expect(ttlOf({ ...warmed, fields: withLater })).toBe(3_591_000);
+  });
+
+  it('reads an entry warmed before ~complete carried the timing as not complete', () => {
+    const old = new Uint8Array(24);
+    const stored: StoredSession = {
+      createdAt: 0,
+      ttlMs: HOT_TTL,
+      maxTtlMs: null,
+      fields: new Map([['~complete', { value: old, ttlMs: HOT_TTL }]]),
+    };
+    expect(isComplete(readHotEntry(stored))).toBe(false);
   });
 
   it('treats a value it cannot read as a miss, never as data', () => {

@@ -89,7 +89,7 @@ describe('LayeredStore lifecycle', () => {
 
     it('deletes the hot entry when dropping the field from hot fails', async () => {
       const { store, hot, events } = await warmSession();
-      hot.failWhen((method) => method === 'remove');
+      hot.failWhen((method) => method === 'setMany');
       expect(await store.remove(key, 'a')).toBe(true);
       expect(events).toMatchObject([{ type: 'hot-error', operation: 'remove' }]);
       expect(await hot.inner.getAll(key)).toBeUndefined();

@@ -21,9 +21,9 @@ describe('LayeredStore reads', () => {
       const session = await store.getAll(key);
       expect(names(session)).toEqual(['a', 'b']);
       expect(cold.calls.getAll).toBe(1);
-      expect(names(await hot.inner.getAll(key))).toEqual(
-        ['a', 'b', '~complete', '~timing', '~version'].sort(),
-      );
+      // ~complete carries the cold session's timing, and the warm took its mark back: nothing
+      // else, since a hot hit reads every entry.
+      expect(names(await hot.inner.getAll(key))).toEqual(['a', 'b', '~complete'].sort());
     });
 
     it('answers the next reads, whole or by field, without touching cold', async () => {
@@ -181,6 +181,43 @@ describe('LayeredStore reads', () => {
       expect(await store.get(key, 'a')).toBeUndefined();
     });
 
+    it('lets one warm fill at a time: a read meanwhile answers from cold', async () => {
+      const { store, hot, cold } = layered();
+      await store.set(key, { field: 'a', value: utf8('1') }, write());
+      const snapshot = cold.hold('getAll');
+      const first = store.getAll(key);
+      await vi.waitFor(() => expect(cold.calls.getAll).toBe(1));
+      hot.reset();
+      expect(text((await store.getAll(key))?.fields.get('a')?.value)).toBe('1');
+      // It marked nothing and filled nothing: its attempt at the mark was all it wrote.
+      expect(hot.calls).toEqual({ getAll: 1, setIfAbsent: 1 });
+      snapshot.release();
+      await first;
+      cold.reset();
+      expect(names(await hot.inner.getAll(key))).toEqual(['a', '~complete']);
+      expect(text((await store.getAll(key))?.fields.get('a')?.value)).toBe('1');
+      expect(cold.total()).toBe(0);
+    });
+
+    it('waits out the mark of a warm that never finished, then warms again', async () => {
+      const [hotTime, coldTime] = [clock(), clock()];
+      const { store, hot, cold } = layered({ hotNow: hotTime.now, coldNow: coldTime.now });
+      await store.set(key, { field: 'a', value: utf8('1') }, write());
+      // As a process that died after marking: the mark, and nothing else.
+      await hot.inner.setIfAbsent(
+        key,
+        { field: '~warming', value: utf8('gone'), ttlMs: 30_000 },
+        write({ idleMs: 30_000 }),
+      );
+      expect(text((await store.getAll(key))?.fields.get('a')?.value)).toBe('1');
+      expect(names(await hot.inner.getAll(key))).toEqual(['~warming']);
+      for (const time of [hotTime, coldTime]) time.advance(30_000);
+      await store.getAll(key);
+      cold.reset();
+      expect(text((await store.getAll(key))?.fields.get('a')?.value)).toBe('1');
+      expect(cold.total()).toBe(0);
+    });
+
     it('notices a removal that lands while it warms', async () => {
       const { store, cold } = layered();
       await store.setMany(
@@ -251,7 +288,7 @@ describe('LayeredStore reads', () => {
 
     it('keeps field names that begin with ~ apart from its own bookkeeping', async () => {
       const { store, cold } = layered();
-      const tricky = ['~complete', '~timing', '~version', '~anchor', '~cold:a', '~~', '~'];
+      const tricky = ['~complete', '~timing', '~warming', '~anchor', '~cold:a', '~~', '~'];
       await store.setMany(
         key,
         tricky.map((field) => ({ field, value: utf8(field) })),
