@@ -81,6 +81,11 @@ export interface StoredSession extends SessionTtl {
   readonly fields: Map<string, StoredField>;
   /** Creation time, epoch milliseconds on the store's clock. */
   readonly createdAt: number;
+  /**
+   * The store's clock when it read the session, in epoch milliseconds: the moment every TTL
+   * above is measured from. A layered store times what it keeps in its hot tier by it.
+   */
+  readonly readAt: number;
 }
 
 /** What a conditional write reports. */

@@ -52,6 +52,36 @@ export function describeExpiryInRealTime(store: () => SessionStore): void {
       expect(names(await store().getAll(key))).toEqual(['lengthened', 'plain']);
     });
 
+    it.concurrent('reports when it read, so that each read adds up to the same ends', async ({
+      expect,
+    }) => {
+      const key = newKey();
+      await store().setMany(
+        key,
+        [
+          { field: 'timed', value: utf8('1'), ttlMs: LONG },
+          { field: 'plain', value: utf8('2') },
+        ],
+        opts({ idleMs: LONG, absoluteMs: 2 * LONG }),
+      );
+      const first = await store().getAll(key);
+      await sleep(WAIT);
+      const second = await store().getAll(key);
+      if (first === undefined || second === undefined) throw new Error('the session is gone');
+      expect(first.readAt).toBeGreaterThanOrEqual(first.createdAt);
+      expect(second.readAt - first.readAt).toBeGreaterThan(WAIT / 2);
+      // Stores count whole milliseconds, rounding each figure on its own.
+      const ends = (s: typeof first) => [
+        s.readAt + (s.ttlMs ?? Number.NaN),
+        s.readAt + (s.maxTtlMs ?? Number.NaN),
+        s.readAt + (s.fields.get('timed')?.ttlMs ?? Number.NaN),
+      ];
+      const [a, b] = [ends(first), ends(second)];
+      for (let i = 0; i < a.length; i++) {
+        expect(Math.abs((b[i] as number) - (a[i] as number))).toBeLessThanOrEqual(2);
+      }
+    });
+
     it.concurrent('starts an expired session afresh under 40 concurrent writers', async ({
       expect,
     }) => {

@@ -135,6 +135,15 @@ export function describeStoreConformance(
         expect((await store().getAll(key))?.createdAt).toBe(createdAt);
       });
 
+      it('reports the time of each read on the store clock', async () => {
+        const before = Date.now();
+        const key = newKey();
+        await store().set(key, { field: 'a', value: utf8('1') }, opts());
+        const readAt = (await store().getAll(key))?.readAt;
+        expect(readAt).toBeGreaterThan(before - 60_000);
+        expect(readAt).toBeLessThan(Date.now() + 60_000);
+      });
+
       it('replaces the value of a field written again', async () => {
         const key = newKey();
         await store().set(key, { field: 'a', value: utf8('first') }, opts());

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
 import { createSessionManager } from '../../src/core/session-manager.ts';
 import type { SessionStore, SweepableStore } from '../../src/core/store-contract.ts';
+import { isComplete, readHotEntry } from '../../src/stores/layered/hot-entry.ts';
 import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-store.ts';
 import { MemoryStore } from '../../src/stores/memory-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
@@ -141,13 +142,17 @@ describe('LayeredStore', () => {
     });
 
     it('keeps sessions in hot for an hour by default', async () => {
-      const hot = new MemoryStore();
-      const store = new LayeredStore({ hot, cold: new MemoryStore() });
-      await store.set(key, { field: 'a', value: utf8('1') }, write);
+      let time = 1_700_000_000_000;
+      const now = () => time;
+      const hot = new MemoryStore({ now });
+      const store = new LayeredStore({ hot, cold: new MemoryStore({ now }) });
+      await store.set(key, { field: 'a', value: utf8('1') }, { ...write, idleMs: 2 * 3_600_000 });
       await store.getAll(key);
-      const ttl = (await hot.getAll(key))?.fields.get('~complete')?.ttlMs;
-      expect(ttl).toBeLessThanOrEqual(3_600_000);
-      expect(ttl).toBeGreaterThan(3_590_000);
+      const complete = async () => isComplete(readHotEntry(await hot.getAll(key)));
+      time += 3_600_000 - 1;
+      expect(await complete()).toBe(true);
+      time += 1;
+      expect(await complete()).toBe(false);
     });
 
     it('exposes the tiers it was given', () => {

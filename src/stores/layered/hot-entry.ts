@@ -5,21 +5,24 @@
  * saying what each value is: a copy of the cold value, a pointer to a cold-only field, or a
  * `'hot'` field that exists nowhere else. Three bookkeeping fields sit beside them:
  *
- * - `~complete` is written only by warming, in one step with every copy. While it lives, the
- *   entry holds the whole session, so a read may be answered from hot alone. Its TTL is the cap
- *   warming put on copies (the hot TTL, or the cold session's remaining life if shorter); copies
- *   with less life than that expire with their cold originals. It is never refreshed, so no
- *   capped copy can expire while it lives. `'hot'` writes never create it: hot holding some
- *   fields says nothing about the others. It also records the cold session's remaining TTL as
- *   warming found it.
+ * - `~complete` is written only by warming, in one step with every copy, and records the cold
+ *   session as warming found it: creation time, deadline, remaining TTL and clock. For its life,
+ *   the entry holds the whole session, so a read may be answered from hot alone. Its life is the
+ *   cap warming put on copies (the hot TTL, or the cold session's remaining life if shorter);
+ *   copies with less life than that expire with their cold originals. It is never renewed, so no
+ *   capped copy can expire during it. `'hot'` writes never create it: hot holding some fields
+ *   says nothing about the others.
  * - `~timing` carries the cold session's remaining TTL as of a later operation that changed it.
- *   Warming drops it, so an entry that is only read (most are) keeps two hash entries fewer in a
- *   Redis hot tier, and a hot hit reads every entry. Of the two, the more recent one counts.
+ *   Warming drops it. Of the two, the more recent one counts.
  * - `~warming` marks a warm under way (see `reads.ts`): every hot write removes it.
  *
- * Durations in hot are measured on the hot store's clock only: each value that reports a cold
- * TTL also records the hot TTL it was written with, and the time since then is that TTL minus
- * what the hot store says remains. No two clocks are ever compared.
+ * Durations in hot are measured on the hot store's clock only, never against another clock.
+ * `~complete` and `~warming` record when they began as a time on that clock (an earlier hot read,
+ * or the hot entry's own creation), and a read measures their age against the time the hot store
+ * reports reading at; neither needs a TTL in hot, so an entry that is only read (most are) holds
+ * nothing but its fields and `~complete`, and a hot hit, which reads every entry, costs close to
+ * a plain read. `~timing` and copies with a TTL of their own instead record the hot TTL they were
+ * written with, and the time since then is that TTL minus what the hot store says remains.
  *
  * @packageDocumentation
  */
@@ -46,10 +49,17 @@ const Tag = {
 
 const F64 = 8;
 const TIMED_HEADER = 1 + 2 * F64;
-/** `~complete`: creation time, deadline, cold TTL, and the hot TTL it was written with. */
-const COMPLETE_BYTES = 4 * F64;
+/**
+ * `~complete`: the cold session's creation time, deadline (NaN: none), TTL (NaN: persistent) and
+ * read time, all on the cold clock; then when it began on the hot clock (NaN: when the hot entry
+ * was created) and its life.
+ */
+const COMPLETE_BYTES = 6 * F64;
 /** `~timing`: cold TTL, and the hot TTL it was written with. */
 const TIMING_BYTES = 2 * F64;
+/** `~warming`: a random token, then when the warm began on the hot clock (NaN: as above). */
+const TOKEN_BYTES = 16;
+const WARMING_BYTES = TOKEN_BYTES + F64;
 
 /** A session field as hot holds it. */
 export type HotField =
@@ -59,12 +69,21 @@ export type HotField =
 
 /** A decoded hot entry. */
 export interface HotView {
-  /** Known while the entry holds the complete session: the cold session's creation and deadline. */
-  readonly complete: { readonly createdAt: number; readonly maxTtlMs: number | null } | undefined;
+  /**
+   * Known while the entry holds the complete session: the cold session's creation, deadline, and
+   * the time on the cold clock that the hot read corresponds to.
+   */
+  readonly complete:
+    | { readonly createdAt: number; readonly maxTtlMs: number | null; readonly readAt: number }
+    | undefined;
   /** The cold session's remaining TTL, `null` when persistent, `undefined` when unknown. */
   readonly ttlMs: number | null | undefined;
   /** A Map of the view's own, which a hit hands on as the session's fields. */
   readonly fields: Map<string, HotField>;
+  /** The hot store's clock when it read the entry: where a warm that follows it begins. */
+  readonly readAt: number;
+  /** How long ago the warm marking the entry began, or `undefined` when none does. */
+  readonly warmingAge: number | undefined;
   /**
    * What the fields alone allow, before `complete` and `ttlMs` are considered: `'miss'` when one
    * cannot be read, `'partial'` when one points to cold, else `'hit'`.
@@ -105,8 +124,13 @@ export function readHotEntry(stored: StoredSession | undefined): HotView | undef
   let warmedAge = Number.POSITIVE_INFINITY;
   let laterTtl: number | null | undefined;
   let laterAge = Number.POSITIVE_INFINITY;
+  let warmingAge: number | undefined;
   let answers = true;
   let partial = false;
+  const { readAt } = stored;
+  // How long ago something began that records its start on the hot clock (NaN: at the entry's
+  // creation). Negative if that clock went back: the caller treats it as too old to trust.
+  const age = (since: number) => readAt - (Number.isNaN(since) ? stored.createdAt : since);
   const fields = new Map<string, HotField>();
   // forEach rather than destructuring entries: a hot hit is on every request.
   stored.fields.forEach(({ value, ttlMs: left }, name) => {
@@ -118,12 +142,18 @@ export function readHotEntry(stored: StoredSession | undefined): HotView | undef
       fields.set(field, decoded);
     } else if (name === COMPLETE_FIELD && value.byteLength === COMPLETE_BYTES) {
       const view = dataView(value);
-      warmedAge = elapsed(view.getFloat64(3 * F64, true), left);
-      warmedTtl = fromNumber(view.getFloat64(2 * F64, true), warmedAge);
+      const since = age(view.getFloat64(4 * F64, true));
+      // Over once its life has passed; it stays in the entry until the next warm replaces it.
+      if (!(since >= 0 && since < view.getFloat64(5 * F64, true))) return;
+      warmedAge = since;
+      warmedTtl = fromNumber(view.getFloat64(2 * F64, true), since);
       complete = {
         createdAt: view.getFloat64(0, true),
-        maxTtlMs: fromNumber(view.getFloat64(F64, true), warmedAge),
+        maxTtlMs: fromNumber(view.getFloat64(F64, true), since),
+        readAt: view.getFloat64(3 * F64, true) + since,
       };
+    } else if (name === WARMING_FIELD && value.byteLength === WARMING_BYTES) {
+      warmingAge = age(dataView(value).getFloat64(TOKEN_BYTES, true));
     } else if (name === TIMING_FIELD && value.byteLength === TIMING_BYTES) {
       const view = dataView(value);
       laterAge = elapsed(view.getFloat64(F64, true), left);
@@ -132,7 +162,7 @@ export function readHotEntry(stored: StoredSession | undefined): HotView | undef
   });
   const lookup = !answers ? 'miss' : partial ? 'partial' : 'hit';
   const ttlMs = laterAge <= warmedAge ? laterTtl : warmedTtl;
-  return { complete, ttlMs, fields, lookup };
+  return { complete, ttlMs, fields, lookup, readAt, warmingAge };
 }
 
 /**
@@ -151,8 +181,8 @@ export function lookUp(view: HotView | undefined): HotLookup {
   // Every field is a copy or 'hot', and those already have a stored field's shape: a hit (on
   // every request) hands the map on rather than building another.
   const fields = view.fields as Map<string, StoredField>;
-  const { createdAt, maxTtlMs } = view.complete;
-  return { kind: 'hit', session: { createdAt, maxTtlMs, ttlMs: view.ttlMs, fields } };
+  const { createdAt, maxTtlMs, readAt } = view.complete;
+  return { kind: 'hit', session: { createdAt, maxTtlMs, ttlMs: view.ttlMs, fields, readAt } };
 }
 
 /** Whether the entry holds the complete session and knows the cold session's remaining TTL. */
@@ -241,12 +271,15 @@ export function timingEntry(sessionTtl: number | null, hotTtl: number): FieldWri
 }
 
 /**
- * A fresh `~warming` mark and the token it holds. It lives `windowMs` at most, so a warm that
- * never finishes (its process died) holds up the next one no longer than that.
+ * A fresh `~warming` mark and the token it holds. `since` is when the warm began on the hot
+ * clock (NaN: when the hot entry was created, for a warm that found none), so a later warm can
+ * tell one that never finished (its process died) and take over.
  */
-export function warmingEntry(windowMs: number): { entry: FieldWrite; token: string } {
-  const value = crypto.getRandomValues(new Uint8Array(16));
-  return { entry: { field: WARMING_FIELD, value, ttlMs: windowMs }, token: warmingToken(value) };
+export function warmingEntry(since: number): { entry: FieldWrite; token: string } {
+  const value = new Uint8Array(WARMING_BYTES);
+  crypto.getRandomValues(value.subarray(0, TOKEN_BYTES));
+  writeNumbers(value, TOKEN_BYTES, [since]);
+  return { entry: { field: WARMING_FIELD, value }, token: warmingToken(value) };
 }
 
 /** A `~warming` value as a comparable string: one character per byte. */
@@ -263,24 +296,33 @@ export function warmRacedEntry(): FieldWrite {
 }
 
 /**
- * Everything warming writes for a cold session: `~complete` with the cold session's timing, the
- * removal of an older `~timing`, a copy of each field and a pointer for each cold-only one,
- * leaving `'hot'` fields (`hotFields`) as they are. `undefined` when the session has too little
- * life left to be worth caching.
+ * Everything warming writes for a cold session: `~complete`, the removal of an older `~timing`,
+ * a copy of each field and a pointer for each cold-only one, leaving `'hot'` fields
+ * (`hotFields`) as they are. `since` is when the warm began on the hot clock, before it read
+ * cold (NaN: when the hot entry was created), so the entry's life counts from no later than the
+ * snapshot. `undefined` when the session has too little life left to be worth caching.
  */
 export function warmEntries(
   cold: StoredSession,
   coldOnly: ReadonlySet<string>,
   hotFields: ReadonlyMap<string, unknown>,
   hotTtl: number,
+  since: number,
 ): FieldWrite[] | undefined {
   const life = hotLife(hotTtl, cold.ttlMs);
   if (cold.ttlMs !== null && cold.ttlMs < 1) return undefined;
   const complete = new Uint8Array(COMPLETE_BYTES);
-  const { createdAt, maxTtlMs, ttlMs: sessionTtl } = cold;
-  writeNumbers(complete, 0, [createdAt, maxTtlMs ?? Number.NaN, sessionTtl ?? Number.NaN, life]);
+  const { createdAt, maxTtlMs, ttlMs: sessionTtl, readAt } = cold;
+  writeNumbers(complete, 0, [
+    createdAt,
+    maxTtlMs ?? Number.NaN,
+    sessionTtl ?? Number.NaN,
+    readAt,
+    since,
+    life,
+  ]);
   const entries: FieldWrite[] = [
-    { field: COMPLETE_FIELD, value: complete, ttlMs: life },
+    { field: COMPLETE_FIELD, value: complete },
     // ~complete now holds the newest timing; a TTL of zero removes the field.
     { field: TIMING_FIELD, value: new Uint8Array(0), ttlMs: 0 },
   ];

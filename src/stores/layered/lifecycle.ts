@@ -32,7 +32,9 @@ import {
   copyEntry,
   decodeHotValue,
   type HotField,
+  isComplete,
   pointerEntry,
+  readHotEntry,
   timingEntry,
   warmRacedEntry,
 } from './hot-entry.ts';
@@ -209,25 +211,27 @@ async function takeHotOnly(
   return stored.kind === 'hot' ? { value: stored.value } : undefined;
 }
 
-/** Where a field lives, by hot's account; a `'hot'` field only counts if cold has its session. */
+/**
+ * Where a field lives, by hot's account; a `'hot'` field only counts if cold has its session.
+ * The whole entry is read: only that tells whether it is still complete (see `reads.ts`).
+ */
 async function locate(
   tiers: Tiers,
   operation: LayeredOperation,
   key: string,
   field: string,
 ): Promise<Located> {
-  const found = await tiers.hot.attempt(operation, key, (hot) =>
-    Promise.all([hot.get(key, storedName(field)), hot.get(key, COMPLETE_FIELD)]),
-  );
-  if (found === FAILED) return FAILED;
-  const [bytes, complete] = found;
-  const kind = bytes === undefined ? undefined : decodeHotValue(bytes).kind;
+  const stored = await tiers.hot.attempt(operation, key, (hot) => hot.getAll(key));
+  if (stored === FAILED) return FAILED;
+  const view = readHotEntry(stored);
+  const complete = isComplete(view);
+  const kind = view?.fields.get(field)?.kind;
   if (kind === 'hot') {
-    if (complete !== undefined) return 'hot';
+    if (complete) return 'hot';
     // Hot cannot vouch for the session: let a read (and its warm) confirm it in cold.
     return (await readSession(tiers, operation, key)) === undefined ? 'absent' : 'hot';
   }
-  return complete !== undefined && kind === undefined ? 'absent' : 'elsewhere';
+  return complete && kind === undefined ? 'absent' : 'elsewhere';
 }
 
 /**

@@ -20,9 +20,9 @@ import { type ColdView, readColdEntry, withHotFields } from './cold-entry.ts';
 import { COMPLETE_FIELD, storedName, WARMING_FIELD } from './field-names.ts';
 import {
   cachedFields,
-  decodeHotValue,
   type HotView,
   hotOnlyFields,
+  isComplete,
   lookUp,
   readHotEntry,
   warmEntries,
@@ -34,8 +34,8 @@ import { FAILED, type Tiers } from './tiers.ts';
 
 /**
  * How long a warm's mark, and the entry it may create, wait for the fill. A cold read slower than
- * this only means the warm gives up, since the fill never creates the entry itself; a warm that
- * never finishes holds up the next one no longer than this.
+ * this only means the warm may be taken over (see {@link abandoned}), or gives up, since the fill
+ * never creates the entry itself; a warm that never finishes holds up the next no longer.
  */
 const WARM_WINDOW_MS = 30_000;
 
@@ -53,7 +53,16 @@ export async function readSession(
 ): Promise<StoredSession | undefined> {
   const stored = await tiers.hot.attempt(operation, key, (hot) => hot.getAll(key));
   if (stored === FAILED) return (await readCold(tiers, operation, key))?.session;
-  const view = readHotEntry(stored);
+  return answer(tiers, operation, key, readHotEntry(stored));
+}
+
+/** The session, from the hot entry `view` when it can answer, else from cold. */
+async function answer(
+  tiers: Tiers,
+  operation: LayeredOperation,
+  key: string,
+  view: HotView | undefined,
+): Promise<StoredSession | undefined> {
   const found = lookUp(view);
   if (found.kind === 'hit') return found.session;
   if (found.kind === 'partial') {
@@ -65,7 +74,11 @@ export async function readSession(
   return warmed && withHotFields(warmed.cold.session, warmed.hotFields);
 }
 
-/** `get`: one field, by the same rule as {@link readSession}. */
+/**
+ * `get`: one field, by the same rule as {@link readSession}. The whole hot entry is read, in one
+ * call: whether it is complete depends on when its `~complete` began, and only a read of the
+ * entry reports the hot store's clock.
+ */
 export async function readField(
   tiers: Tiers,
   operation: LayeredOperation,
@@ -73,19 +86,17 @@ export async function readField(
   field: string,
 ): Promise<Uint8Array | undefined> {
   const name = storedName(field);
-  const found = await tiers.hot.attempt(operation, key, (hot) =>
-    Promise.all([hot.get(key, name), hot.get(key, COMPLETE_FIELD)]),
-  );
-  if (found === FAILED) return tiers.cold.call(operation, (cold) => cold.get(key, name));
-  const [bytes, complete] = found;
-  const stored = bytes && decodeHotValue(bytes);
-  if (complete !== undefined) {
-    if (stored === undefined) return undefined;
-    if (stored.kind === 'copy' || stored.kind === 'hot') return stored.value;
-    if (stored.kind === 'pointer') return tiers.cold.call(operation, (cold) => cold.get(key, name));
+  const stored = await tiers.hot.attempt(operation, key, (hot) => hot.getAll(key));
+  if (stored === FAILED) return tiers.cold.call(operation, (cold) => cold.get(key, name));
+  const view = readHotEntry(stored);
+  if (isComplete(view)) {
+    const found = view.fields.get(field);
+    if (found === undefined) return undefined;
+    if (found.kind === 'copy' || found.kind === 'hot') return found.value;
+    if (found.kind === 'pointer') return tiers.cold.call(operation, (cold) => cold.get(key, name));
   }
   // Hot cannot vouch for the field (nor, for a 'hot' field, for the session): warm it.
-  return (await readSession(tiers, operation, key))?.fields.get(field)?.value;
+  return (await answer(tiers, operation, key, view))?.fields.get(field)?.value;
 }
 
 /**
@@ -99,18 +110,27 @@ export async function warm(
   view: HotView | undefined,
 ): Promise<Warmed | undefined> {
   const { hot } = tiers;
+  // Before cold is read, on the hot clock: the entry's creation when hot had none.
+  const since = view?.readAt ?? Number.NaN;
   // The entry must exist before cold is read, so that the fill below can refuse to create it.
-  const mark = warmingEntry(WARM_WINDOW_MS);
+  const mark = warmingEntry(since);
   const marked = await hot.attempt(operation, key, (store) =>
     store.setIfAbsent(key, mark.entry, hot.options(true, WARM_WINDOW_MS)),
   );
-  // Not written: another warm is under way, and it fills the entry.
-  const token = marked !== FAILED && marked?.written ? mark.token : undefined;
+  let token = marked !== FAILED && marked?.written ? mark.token : undefined;
+  if (token === undefined && marked !== FAILED && abandoned(view)) {
+    // The mark of a warm that never finished (its process died): this warm takes over.
+    const replaced = await hot.attempt(operation, key, (store) =>
+      store.set(key, mark.entry, hot.options(false, WARM_WINDOW_MS)),
+    );
+    if (replaced !== FAILED && replaced !== null) token = mark.token;
+  }
+  // Still none: another warm is under way, and it fills the entry.
   let cold: ColdView | undefined;
   try {
     cold = await readCold(tiers, operation, key);
   } catch (error) {
-    // No fill will take the mark, and it would hold up every warm until it expires.
+    // No fill will take the mark, and it would hold up every warm for the warm window.
     if (token !== undefined) await hot.attempt(operation, key, (s) => s.remove(key, WARMING_FIELD));
     throw error;
   }
@@ -121,8 +141,16 @@ export async function warm(
     return undefined;
   }
   const hotFields = hotOnlyFields(view);
-  if (token !== undefined) await fill(tiers, operation, key, { view, cold, hotFields, token });
+  if (token !== undefined) {
+    await fill(tiers, operation, key, { view, cold, hotFields, token, since });
+  }
   return { cold, hotFields };
+}
+
+/** Whether the entry's mark, as `view` saw it, is older than any warm still under way. */
+function abandoned(view: HotView | undefined): boolean {
+  const age = view?.warmingAge;
+  return age !== undefined && !(age >= 0 && age < WARM_WINDOW_MS);
 }
 
 /** Writes a cold snapshot into an existing hot entry, unless a hot write raced it. */
@@ -130,11 +158,15 @@ async function fill(
   tiers: Tiers,
   operation: LayeredOperation,
   key: string,
-  warming: Warmed & { readonly view: HotView | undefined; readonly token: string },
+  warming: Warmed & {
+    readonly view: HotView | undefined;
+    readonly token: string;
+    readonly since: number;
+  },
 ): Promise<void> {
   const { hot } = tiers;
-  const { view, cold, hotFields, token } = warming;
-  const entries = warmEntries(cold.session, cold.coldOnly, hotFields, hot.ttlMs);
+  const { view, cold, hotFields, token, since } = warming;
+  const entries = warmEntries(cold.session, cold.coldOnly, hotFields, hot.ttlMs, since);
   if (entries === undefined) return;
   // Copies of fields cold no longer has can only be left over from a failure; drop them.
   const leftovers = cachedFields(view).filter((name) => !cold.session.fields.has(name));

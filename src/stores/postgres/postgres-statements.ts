@@ -76,8 +76,9 @@ function fresh(extendMs: string, absoluteMs: string): string {
 export interface PostgresStatements {
   readonly get: string;
   /**
-   * `$1` key. One row for the session (`name` NULL) with `created_ms`, `ttl_ms` and
-   * `max_ttl_ms`, then one per live field with `name`, `value` and `ttl_ms` (NULL: none).
+   * `$1` key. One row for the session (`name` NULL) with `created_ms`, `ttl_ms`, `max_ttl_ms`
+   * and `read_ms` (the server's clock), then one per live field with `name`, `value` and
+   * `ttl_ms` (NULL: none).
    */
   readonly getAll: string;
   /** Field batch `$1..$9`: upserts the session, then its fields. */
@@ -137,10 +138,11 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     getAll: `SELECT x.* FROM ${S} AS s CROSS JOIN LATERAL (
         SELECT NULL::text AS name, NULL::bytea AS value,
           floor(extract(epoch FROM s.created_at) * 1000)::float8 AS created_ms,
-          ${remaining('s.expires_at')} AS ttl_ms, ${remaining('s.deadline')} AS max_ttl_ms
+          ${remaining('s.expires_at')} AS ttl_ms, ${remaining('s.deadline')} AS max_ttl_ms,
+          floor(extract(epoch FROM now()) * 1000)::float8 AS read_ms
         UNION ALL
         SELECT f.name, f.value, NULL, CASE WHEN f.expires_at IS NOT NULL
-            THEN ${remaining('least(f.expires_at, s.expires_at)')} END, NULL
+            THEN ${remaining('least(f.expires_at, s.expires_at)')} END, NULL, NULL
         FROM ${F} AS f WHERE f.session_id = s.id AND ${live('f')}
       ) AS x
       WHERE s.key = $1 AND ${live('s')}`,

@@ -157,6 +157,7 @@ export class PostgresStore implements SessionStore, SweepableStore {
       ttlMs: ms(session.ttl_ms),
       maxTtlMs: ms(session.max_ttl_ms),
       createdAt: Number(session.created_ms),
+      readAt: Number(session.read_ms),
     };
   }
 

@@ -231,6 +231,7 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
     ttlMs: end === null ? null : end - now,
     maxTtlMs: deadline === null ? null : deadline - now,
     createdAt,
+    readAt: now,
   };
 }
 

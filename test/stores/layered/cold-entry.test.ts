@@ -31,6 +31,7 @@ describe('layered cold entries', () => {
       ttlMs: 1_000,
       maxTtlMs: null,
       createdAt: 7,
+      readAt: 8,
       fields: new Map([
         ['a', field('1')],
         ['~~b', field('2', 500)],
@@ -53,6 +54,7 @@ describe('layered cold entries', () => {
       ttlMs: null,
       maxTtlMs: null,
       createdAt: 1,
+      readAt: 2,
       fields: new Map([['a', field('cold')]]),
     };
     const merged = withHotFields(

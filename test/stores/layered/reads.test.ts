@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { isComplete, readHotEntry } from '../../../src/stores/layered/hot-entry.ts';
 import { clock, HOUR, layered, MINUTE, names, text, utf8, write } from './support/tier-double.ts';
 
 const key = 'fam00000.session';
@@ -65,17 +66,20 @@ describe('LayeredStore reads', () => {
       expect(held?.get('plain')?.ttlMs).toBeNull();
       expect(held?.get('short')?.ttlMs).toBeLessThanOrEqual(10_000);
       expect(held?.get('long')?.ttlMs).toBeLessThanOrEqual(MINUTE);
-      expect(held?.get('~complete')?.ttlMs).toBeLessThanOrEqual(MINUTE);
       expect((await hot.inner.getAll(key))?.ttlMs).toBeLessThanOrEqual(MINUTE);
     });
 
     it("caps the whole entry at the cold session's remaining TTL when that is shorter", async () => {
-      const { store, hot } = layered({ hotTtl: 3_600 });
+      const [hotTime, coldTime] = [clock(), clock()];
+      const { store, hot } = layered({ hotTtl: 3_600, hotNow: hotTime.now, coldNow: coldTime.now });
       await store.set(key, { field: 'a', value: utf8('1') }, write({ idleMs: 30_000 }));
       await store.getAll(key);
       const entry = await hot.inner.getAll(key);
       expect(entry?.ttlMs).toBeLessThanOrEqual(30_000);
-      expect(entry?.fields.get('~complete')?.ttlMs).toBeLessThanOrEqual(30_000);
+      hotTime.advance(30_000 - 1);
+      expect(isComplete(readHotEntry(await hot.inner.getAll(key)))).toBe(true);
+      hotTime.advance(1);
+      expect(isComplete(readHotEntry(await hot.inner.getAll(key)))).toBe(false);
     });
 
     it('reads cold again once the hot TTL has run out, and warms afresh', async () => {
@@ -110,7 +114,7 @@ describe('LayeredStore reads', () => {
       coldTime.advance(20_000);
       const held = await hot.inner.getAll(key);
       expect(names(held)).toContain('b');
-      expect(held?.fields.has('~complete')).toBe(false);
+      expect(isComplete(readHotEntry(held))).toBe(false);
       cold.reset();
       expect(names(await store.getAll(key))).toEqual(['a', 'b']);
       expect(text(await store.get(key, 'a'))).toBe('1');
