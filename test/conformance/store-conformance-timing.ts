@@ -70,7 +70,9 @@ export function describeExpiryInRealTime(store: () => SessionStore): void {
       if (first === undefined || second === undefined) throw new Error('the session is gone');
       expect(first.readAt).toBeGreaterThanOrEqual(first.createdAt);
       expect(second.readAt - first.readAt).toBeGreaterThan(WAIT / 2);
-      // Stores count whole milliseconds, rounding each figure on its own.
+      // Stores count whole milliseconds, rounding each figure on its own; a layered store's hot
+      // hit may count a field's TTL from a few milliseconds later than the session's (from when
+      // its warm wrote hot rather than when it read cold).
       const ends = (s: typeof first) => [
         s.readAt + (s.ttlMs ?? Number.NaN),
         s.readAt + (s.maxTtlMs ?? Number.NaN),
@@ -78,7 +80,7 @@ export function describeExpiryInRealTime(store: () => SessionStore): void {
       ];
       const [a, b] = [ends(first), ends(second)];
       for (let i = 0; i < a.length; i++) {
-        expect(Math.abs((b[i] as number) - (a[i] as number))).toBeLessThanOrEqual(2);
+        expect(Math.abs((b[i] as number) - (a[i] as number))).toBeLessThanOrEqual(25);
       }
     });
 

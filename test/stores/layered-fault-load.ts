@@ -10,7 +10,7 @@
 import { RutsError } from '../../src/core/errors.ts';
 import type { FieldWrite, SessionStore, StoredSession } from '../../src/core/store-contract.ts';
 import { readColdEntry } from '../../src/stores/layered/cold-entry.ts';
-import { isComplete, readHotEntry } from '../../src/stores/layered/hot-entry.ts';
+import { formOf, isComplete, readHotEntry } from '../../src/stores/layered/hot-entry.ts';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array | undefined) => bytes && new TextDecoder().decode(bytes);
@@ -249,9 +249,13 @@ export async function compareTiers(
     if (view === undefined) continue;
     inHot++;
     const coldFields = readColdEntry(await cold.getAll(key))?.session.fields ?? new Map();
+    for (const field of [...(view.pointers ?? []), ...(view.unreadable ?? [])]) {
+      disagreements.push(`${key} ${field}: hot holds it in a form other than a copy`);
+    }
     for (const [field, copy] of view.fields) {
-      if (copy.kind !== 'copy') {
-        disagreements.push(`${key} ${field}: hot holds a ${copy.kind} field`);
+      const form = formOf(view, field);
+      if (form !== 'copy') {
+        disagreements.push(`${key} ${field}: hot holds a ${form} field`);
         continue;
       }
       const coldValue = decode(coldFields.get(field)?.value);

@@ -10,6 +10,7 @@
  */
 
 const MARK = '~';
+const MARK_CODE = 0x7e;
 
 /** Hot: present while the hot entry holds the complete session (see `hot-entry.ts`). */
 export const COMPLETE_FIELD = '~complete';
@@ -26,6 +27,30 @@ export const ANCHOR_FIELD = '~anchor';
 /** Cold: `~cold:<name>` marks field `<name>` as cold-only; it is written with the field. */
 const COLD_ONLY_PREFIX = '~cold:';
 
+/**
+ * How hot keeps a field other than as a plain copy under its stored name (see `hot-entry.ts`):
+ * `~t:<field>` a copy with a TTL of its own, `~p:<field>` a pointer to a cold-only field,
+ * `~h:<field>` a `'hot'` field. The field's name follows the prefix as it is, unescaped.
+ */
+export const HotForm = { timed: '~t:', pointer: '~p:', hot: '~h:' } as const;
+export type HotForm = keyof typeof HotForm;
+const FORM_PREFIX_LENGTH = 3;
+
+/** The field a hot name holds in one of the {@link HotForm}s, with the form; else `undefined`. */
+export function hotFormOf(name: string): { form: HotForm; field: string } | undefined {
+  if (name.charCodeAt(0) !== MARK_CODE || name.charCodeAt(2) !== 0x3a) return undefined;
+  const prefix = name.slice(0, FORM_PREFIX_LENGTH);
+  const form =
+    prefix === HotForm.timed
+      ? 'timed'
+      : prefix === HotForm.pointer
+        ? 'pointer'
+        : prefix === HotForm.hot
+          ? 'hot'
+          : undefined;
+  return form && { form, field: name.slice(FORM_PREFIX_LENGTH) };
+}
+
 /** The name a session field is stored under, in either tier. */
 export function storedName(field: string): string {
   return field.startsWith(MARK) ? MARK + field : field;
@@ -41,7 +66,10 @@ export function parseStoredName(name: string): StoredName {
   return field === undefined ? { kind: 'meta', name } : { kind: 'field', field };
 }
 
-const MARK_CODE = 0x7e;
+/** Whether `name` is a session field's own name, stored as it is: the name of nearly every field. */
+export function isOwnName(name: string): boolean {
+  return name.charCodeAt(0) !== MARK_CODE;
+}
 
 /**
  * The session field a stored name holds, or `undefined` for bookkeeping: {@link parseStoredName}

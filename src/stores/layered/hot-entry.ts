@@ -1,9 +1,16 @@
 /**
  * What a session looks like in the hot tier, and how to read it back.
  *
- * A hot entry is a session in the hot store under the same key. Its fields carry a one-byte tag
- * saying what each value is: a copy of the cold value, a pointer to a cold-only field, or a
- * `'hot'` field that exists nowhere else. Three bookkeeping fields sit beside them:
+ * A hot entry is a session in the hot store under the same key. It keeps each field in one of
+ * four forms, each under a name of its own (see {@link HotForm}):
+ * - a copy of the cold value, under the field's stored name, byte for byte as cold holds it: the
+ *   common form, which a hot hit hands on as it is;
+ * - `~t:<field>`, a copy of a cold value with a TTL of its own, after a header recording that TTL
+ *   and the hot TTL it was written with;
+ * - `~p:<field>`, a pointer: the field is cold-only, and its value is read from cold;
+ * - `~h:<field>`, a `'hot'` field that exists nowhere else.
+ * A write of a field in one form removes the others in the same step, so a field has one form at
+ * a time; a read that finds two cannot trust the entry. Bookkeeping sits beside the fields:
  *
  * - `~complete` is written only by warming, in one step with every copy, and records the cold
  *   session as warming found it: creation time, deadline, remaining TTL and clock. For its life,
@@ -19,10 +26,10 @@
  * Durations in hot are measured on the hot store's clock only, never against another clock.
  * `~complete` and `~warming` record when they began as a time on that clock (an earlier hot read,
  * or the hot entry's own creation), and a read measures their age against the time the hot store
- * reports reading at; neither needs a TTL in hot, so an entry that is only read (most are) holds
- * nothing but its fields and `~complete`, and a hot hit, which reads every entry, costs close to
- * a plain read. `~timing` and copies with a TTL of their own instead record the hot TTL they were
- * written with, and the time since then is that TTL minus what the hot store says remains.
+ * reports reading at; neither needs a TTL in hot. So an entry that is only read (most are) holds
+ * its copies and `~complete` alone, and a hot hit, which reads every entry, costs close to a plain
+ * read. `~timing` and copies with a TTL of their own instead record the hot TTL they were written
+ * with, and the time since then is that TTL minus what the hot store says remains.
  *
  * @packageDocumentation
  */
@@ -33,22 +40,21 @@ import type {
   StoredField,
   StoredSession,
 } from '../../core/store-contract.ts';
-import { COMPLETE_FIELD, fieldOf, storedName, TIMING_FIELD, WARMING_FIELD } from './field-names.ts';
+import {
+  COMPLETE_FIELD,
+  fieldOf,
+  HotForm,
+  hotFormOf,
+  isOwnName,
+  storedName,
+  TIMING_FIELD,
+  WARMING_FIELD,
+} from './field-names.ts';
 
-/** The first byte of a session field's value in hot. */
-const Tag = {
-  /** A copy of the cold value, living as long as its session. */
-  copy: 1,
-  /** A copy of a cold value with its own TTL; a header records that TTL and the hot TTL. */
-  timedCopy: 2,
-  /** The field is cold-only: the value is read from cold. */
-  pointer: 3,
-  /** Written with `'hot'`: this is the only copy. */
-  hotOnly: 4,
-} as const;
 
 const F64 = 8;
-const TIMED_HEADER = 1 + 2 * F64;
+/** A copy with a TTL of its own: that TTL, and the hot TTL it was written with. */
+const TIMED_HEADER = 2 * F64;
 /**
  * `~complete`: the cold session's creation time, deadline (NaN: none), TTL (NaN: persistent) and
  * read time, all on the cold clock; then when it began on the hot clock (NaN: when the hot entry
@@ -60,12 +66,10 @@ const TIMING_BYTES = 2 * F64;
 /** `~warming`: a random token, then when the warm began on the hot clock (NaN: as above). */
 const TOKEN_BYTES = 16;
 const WARMING_BYTES = TOKEN_BYTES + F64;
+const EMPTY = new Uint8Array(0);
 
-/** A session field as hot holds it. */
-export type HotField =
-  | { readonly kind: 'copy' | 'hot'; readonly value: Uint8Array; readonly ttlMs: number | null }
-  | { readonly kind: 'pointer' }
-  | { readonly kind: 'unknown' };
+/** Where hot keeps a field: a copy of cold's value (with a TTL or not), a pointer, or `'hot'`. */
+export type FieldForm = 'copy' | 'pointer' | 'hot';
 
 /** A decoded hot entry. */
 export interface HotView {
@@ -78,45 +82,49 @@ export interface HotView {
     | undefined;
   /** The cold session's remaining TTL, `null` when persistent, `undefined` when unknown. */
   readonly ttlMs: number | null | undefined;
-  /** A Map of the view's own, which a hit hands on as the session's fields. */
-  readonly fields: Map<string, HotField>;
+  /**
+   * The values hot holds, copies and `'hot'` fields alike, as the session's fields: a Map of the
+   * view's own, which a hit hands on.
+   */
+  readonly fields: Map<string, StoredField>;
+  /** The `'hot'` fields among `fields`, or `undefined` when there are none (as in most entries). */
+  readonly hotOnly: ReadonlySet<string> | undefined;
+  /** The cold-only fields, which hot points to, or `undefined` when there are none. */
+  readonly pointers: ReadonlySet<string> | undefined;
+  /** Copies hot holds but cannot read, or `undefined` when there are none. */
+  readonly unreadable: ReadonlySet<string> | undefined;
+  /**
+   * What the fields alone allow, before `complete` and `ttlMs` are considered: `'miss'` when one
+   * cannot be read or is kept in two forms, `'partial'` when one points to cold, else `'hit'`.
+   */
+  readonly lookup: 'hit' | 'partial' | 'miss';
   /** The hot store's clock when it read the entry: where a warm that follows it begins. */
   readonly readAt: number;
   /** How long ago the warm marking the entry began, or `undefined` when none does. */
   readonly warmingAge: number | undefined;
-  /**
-   * What the fields alone allow, before `complete` and `ttlMs` are considered: `'miss'` when one
-   * cannot be read, `'partial'` when one points to cold, else `'hit'`.
-   */
-  readonly lookup: 'hit' | 'partial' | 'miss';
+}
+
+/** Where `view` keeps `field`, or `undefined` when it has no form of it. */
+export function formOf(view: HotView | undefined, field: string): FieldForm | undefined {
+  if (view === undefined) return undefined;
+  if (view.pointers?.has(field)) return 'pointer';
+  if (view.unreadable?.has(field)) return 'copy';
+  if (!view.fields.has(field)) return undefined;
+  return view.hotOnly?.has(field) ? 'hot' : 'copy';
 }
 
 /**
- * Decodes one hot value of a session field, as `get` returns it. Values are views into `bytes`,
- * not copies: stores hand out bytes of the caller's own, and a hot hit is on every request.
+ * Decodes what the hot store's `getAll` returned. It takes over `stored.fields`, which the store
+ * handed out as the caller's own, and makes it the view's `fields`: plain copies stay as the
+ * store gave them, everything else is taken out or put under its field's name. A hot hit is on
+ * every request, and copies are nearly all an entry holds, so it builds no second Map.
  */
-export function decodeHotValue(bytes: Uint8Array, hotTtlLeft: number | null = null): HotField {
-  switch (bytes[0]) {
-    case Tag.copy:
-      return { kind: 'copy', value: bytes.subarray(1), ttlMs: null };
-    case Tag.timedCopy: {
-      if (bytes.byteLength < TIMED_HEADER) return { kind: 'unknown' };
-      const [trueTtl = Number.NaN, hotTtl = Number.NaN] = readNumbers(bytes, 1, 2);
-      const ttlMs = trueTtl - elapsed(hotTtl, hotTtlLeft);
-      return { kind: 'copy', value: bytes.subarray(TIMED_HEADER), ttlMs };
-    }
-    case Tag.pointer:
-      return { kind: 'pointer' };
-    case Tag.hotOnly:
-      return { kind: 'hot', value: bytes.subarray(1), ttlMs: hotTtlLeft };
-    default:
-      return { kind: 'unknown' };
-  }
-}
-
-/** Decodes what the hot store's `getAll` returned. */
 export function readHotEntry(stored: StoredSession | undefined): HotView | undefined {
   if (stored === undefined) return undefined;
+  const { readAt, createdAt } = stored;
+  // How long ago something began that records its start on the hot clock (NaN: at the entry's
+  // creation). Negative if that clock went back: the caller treats it as too old to trust.
+  const age = (since: number) => readAt - (Number.isNaN(since) ? createdAt : since);
   let complete: HotView['complete'];
   // The cold session's TTL from ~complete and from ~timing, each with the time since it was
   // written: the more recent one is the truth.
@@ -126,22 +134,46 @@ export function readHotEntry(stored: StoredSession | undefined): HotView | undef
   let laterAge = Number.POSITIVE_INFINITY;
   let warmingAge: number | undefined;
   let answers = true;
-  let partial = false;
-  const { readAt } = stored;
-  // How long ago something began that records its start on the hot clock (NaN: at the entry's
-  // creation). Negative if that clock went back: the caller treats it as too old to trust.
-  const age = (since: number) => readAt - (Number.isNaN(since) ? stored.createdAt : since);
-  const fields = new Map<string, HotField>();
-  // forEach rather than destructuring entries: a hot hit is on every request.
-  stored.fields.forEach(({ value, ttlMs: left }, name) => {
+  let hotOnly: Set<string> | undefined;
+  let pointers: Set<string> | undefined;
+  let unreadable: Set<string> | undefined;
+  // Fields to put back under their own names once the walk is over: adding to a Map during its
+  // forEach would visit them, while deleting the entry being visited is safe.
+  let renamed: [field: string, value: StoredField][] | undefined;
+  const fields = stored.fields;
+  fields.forEach((entry, name) => {
+    // A plain copy, under the name it has in cold: left as it is.
+    if (isOwnName(name)) return;
+    fields.delete(name);
     const field = fieldOf(name);
     if (field !== undefined) {
-      const decoded = decodeHotValue(value, left);
-      if (decoded.kind === 'unknown') answers = false;
-      else if (decoded.kind === 'pointer') partial = true;
-      fields.set(field, decoded);
-    } else if (name === COMPLETE_FIELD && value.byteLength === COMPLETE_BYTES) {
-      const view = dataView(value);
+      renamed ??= [];
+      renamed.push([field, entry]);
+      return;
+    }
+    const held = hotFormOf(name);
+    if (held !== undefined) {
+      const { form, field: of } = held;
+      if (form === 'pointer') {
+        pointers ??= new Set();
+        pointers.add(of);
+        return;
+      }
+      const value = form === 'hot' ? entry : decodeTimedCopy(entry);
+      if (form === 'hot') {
+        hotOnly ??= new Set();
+        hotOnly.add(of);
+      }
+      if (value === undefined) {
+        answers = false;
+        unreadable ??= new Set();
+        unreadable.add(of);
+      } else {
+        renamed ??= [];
+        renamed.push([of, value]);
+      }
+    } else if (name === COMPLETE_FIELD && entry.value.byteLength === COMPLETE_BYTES) {
+      const view = dataView(entry.value);
       const since = age(view.getFloat64(4 * F64, true));
       // Over once its life has passed; it stays in the entry until the next warm replaces it.
       if (!(since >= 0 && since < view.getFloat64(5 * F64, true))) return;
@@ -152,17 +184,34 @@ export function readHotEntry(stored: StoredSession | undefined): HotView | undef
         maxTtlMs: fromNumber(view.getFloat64(F64, true), since),
         readAt: view.getFloat64(3 * F64, true) + since,
       };
-    } else if (name === WARMING_FIELD && value.byteLength === WARMING_BYTES) {
-      warmingAge = age(dataView(value).getFloat64(TOKEN_BYTES, true));
-    } else if (name === TIMING_FIELD && value.byteLength === TIMING_BYTES) {
-      const view = dataView(value);
-      laterAge = elapsed(view.getFloat64(F64, true), left);
+    } else if (name === WARMING_FIELD && entry.value.byteLength === WARMING_BYTES) {
+      warmingAge = age(dataView(entry.value).getFloat64(TOKEN_BYTES, true));
+    } else if (name === TIMING_FIELD && entry.value.byteLength === TIMING_BYTES) {
+      const view = dataView(entry.value);
+      laterAge = elapsed(view.getFloat64(F64, true), entry.ttlMs);
       laterTtl = fromNumber(view.getFloat64(0, true), laterAge);
     }
   });
-  const lookup = !answers ? 'miss' : partial ? 'partial' : 'hit';
+  for (const [field, value] of renamed ?? []) {
+    // Another form of the same field: left over from a failure, so neither can be trusted.
+    if (fields.has(field)) answers = false;
+    fields.set(field, value);
+  }
+  for (const field of [...(pointers ?? []), ...(unreadable ?? [])]) {
+    if (fields.has(field) || (pointers?.has(field) && unreadable?.has(field))) answers = false;
+  }
+  const lookup = !answers ? 'miss' : pointers !== undefined ? 'partial' : 'hit';
   const ttlMs = laterAge <= warmedAge ? laterTtl : warmedTtl;
-  return { complete, ttlMs, fields, lookup, readAt, warmingAge };
+  return { complete, ttlMs, fields, hotOnly, pointers, unreadable, lookup, readAt, warmingAge };
+}
+
+/** A `~t:` copy: its value (a view into `entry`'s bytes) and the TTL cold gave it, as of now. */
+function decodeTimedCopy({ value, ttlMs: left }: StoredField): StoredField | undefined {
+  if (value.byteLength < TIMED_HEADER) return undefined;
+  const view = dataView(value);
+  const trueTtl = view.getFloat64(0, true);
+  const ttlMs = trueTtl - elapsed(view.getFloat64(F64, true), left);
+  return { value: value.subarray(TIMED_HEADER), ttlMs };
 }
 
 /**
@@ -178,11 +227,11 @@ export type HotLookup =
 export function lookUp(view: HotView | undefined): HotLookup {
   if (!isComplete(view) || view.lookup === 'miss') return { kind: 'miss' };
   if (view.lookup === 'partial') return { kind: 'partial' };
-  // Every field is a copy or 'hot', and those already have a stored field's shape: a hit (on
-  // every request) hands the map on rather than building another.
-  const fields = view.fields as Map<string, StoredField>;
   const { createdAt, maxTtlMs, readAt } = view.complete;
-  return { kind: 'hit', session: { createdAt, maxTtlMs, ttlMs: view.ttlMs, fields, readAt } };
+  return {
+    kind: 'hit',
+    session: { createdAt, maxTtlMs, ttlMs: view.ttlMs, fields: view.fields, readAt },
+  };
 }
 
 /** Whether the entry holds the complete session and knows the cold session's remaining TTL. */
@@ -195,58 +244,85 @@ export function isComplete(
 /** The `'hot'` fields of an entry, which exist nowhere else. */
 export function hotOnlyFields(view: HotView | undefined): Map<string, StoredField> {
   const fields = new Map<string, StoredField>();
-  for (const [name, field] of view?.fields ?? []) {
-    if (field.kind === 'hot') fields.set(name, { value: field.value, ttlMs: field.ttlMs });
+  for (const name of view?.hotOnly ?? []) {
+    const field = view?.fields.get(name);
+    if (field !== undefined) fields.set(name, field);
   }
   return fields;
 }
 
-/** Fields that stand for cold data (copies, pointers, unreadable values): warming replaces them. */
+/** Fields that stand for cold data (copies, pointers): warming replaces them. */
 export function cachedFields(view: HotView | undefined): string[] {
-  return [...(view?.fields ?? [])].flatMap(([name, field]) => (field.kind === 'hot' ? [] : [name]));
+  if (view === undefined) return [];
+  const copies = [...view.fields.keys()].filter((name) => !view.hotOnly?.has(name));
+  return [...copies, ...(view.pointers ?? []), ...(view.unreadable ?? [])];
+}
+
+/** The name `field` has in hot in `form`; a copy without a TTL of its own has its stored name. */
+function hotName(field: string, form: HotForm | 'copy'): string {
+  return form === 'copy' ? storedName(field) : HotForm[form] + field;
+}
+
+const FORMS = ['copy', 'timed', 'pointer', 'hot'] as const;
+
+/** Writes that remove `field` from hot in every form but `kept`: a TTL of zero removes a field. */
+export function otherForms(field: string, kept?: HotForm | 'copy'): FieldWrite[] {
+  return FORMS.filter((form) => form !== kept).map((form) => ({
+    field: hotName(field, form),
+    value: EMPTY,
+    ttlMs: 0,
+  }));
 }
 
 /**
- * The hot copy of a cold field. `fieldTtl` is the field's own TTL as cold holds it, and
- * `sessionTtl` the cold session's remaining TTL. A copy is only trusted while `~complete` lives,
- * and `~complete` never outlives the cold session, so a field without a TTL of its own needs none
- * in hot either: leaving it out keeps the hot hash as small as the cold session's (a hot hit reads
- * every entry). A field with its own TTL lives no longer than it, the session, or the hot TTL. A
- * TTL of zero or less mirrors a write that removes the field.
+ * The hot copy of a cold field, and the removal of its other forms. `fieldTtl` is the field's own
+ * TTL as cold holds it, and `sessionTtl` the cold session's remaining TTL. A copy is only
+ * trusted while `~complete` lasts, and that never outlasts the cold session, so a field without a
+ * TTL of its own needs none in hot either: it is kept as cold keeps it, which a hot hit hands on
+ * as it is. A field with its own TTL lives no longer than it, the session, or the hot TTL. A TTL
+ * of zero or less mirrors a write that removes the field.
  */
-export function copyEntry(
+export function copyEntries(
   field: string,
   value: Uint8Array,
   fieldTtl: FieldTtl | null | undefined,
   sessionTtl: number | null,
   hotTtl: number,
-): FieldWrite {
-  const name = storedName(field);
-  if (typeof fieldTtl !== 'number') return { field: name, value: tagged(Tag.copy, value) };
-  if (fieldTtl <= 0) return { field: name, value: Uint8Array.of(Tag.copy), ttlMs: fieldTtl };
+): FieldWrite[] {
+  if (typeof fieldTtl !== 'number') {
+    return [{ field: hotName(field, 'copy'), value }, ...otherForms(field, 'copy')];
+  }
+  if (fieldTtl <= 0) return otherForms(field);
   const trueTtl = sessionTtl === null ? fieldTtl : Math.min(fieldTtl, sessionTtl);
   const life = hotLife(hotTtl, trueTtl);
   const bytes = new Uint8Array(TIMED_HEADER + value.byteLength);
-  bytes[0] = Tag.timedCopy;
-  writeNumbers(bytes, 1, [trueTtl, life]);
+  writeNumbers(bytes, 0, [trueTtl, life]);
   bytes.set(value, TIMED_HEADER);
-  return { field: name, value: bytes, ttlMs: life };
+  return [
+    { field: hotName(field, 'timed'), value: bytes, ttlMs: life },
+    ...otherForms(field, 'timed'),
+  ];
 }
 
-/** Marks a cold-only field in hot, for as long as a copy of it would have lived. */
-export function pointerEntry(
+/**
+ * Marks a cold-only field in hot, for as long as a copy of it would have lived, and removes its
+ * other forms.
+ */
+export function pointerEntries(
   field: string,
   fieldTtl: FieldTtl | null | undefined,
   sessionTtl: number | null,
   hotTtl: number,
-): FieldWrite {
+): FieldWrite[] {
+  if (typeof fieldTtl === 'number' && fieldTtl <= 0) return otherForms(field);
   const ttlMs =
     typeof fieldTtl === 'number'
-      ? fieldTtl <= 0
-        ? fieldTtl
-        : hotLife(hotTtl, sessionTtl === null ? fieldTtl : Math.min(fieldTtl, sessionTtl))
+      ? hotLife(hotTtl, sessionTtl === null ? fieldTtl : Math.min(fieldTtl, sessionTtl))
       : hotLife(hotTtl, sessionTtl);
-  return { field: storedName(field), value: Uint8Array.of(Tag.pointer), ttlMs };
+  return [
+    { field: hotName(field, 'pointer'), value: EMPTY, ttlMs },
+    ...otherForms(field, 'pointer'),
+  ];
 }
 
 /**
@@ -256,10 +332,15 @@ export function pointerEntry(
 export function hotOnlyEntry(entry: FieldWrite, cap: number): FieldWrite {
   const { ttlMs } = entry;
   return {
-    field: storedName(entry.field),
-    value: tagged(Tag.hotOnly, entry.value),
+    field: hotName(entry.field, 'hot'),
+    value: entry.value,
     ttlMs: typeof ttlMs === 'number' ? Math.min(ttlMs, cap) : undefined,
   };
+}
+
+/** The name a `'hot'` field has in hot, for taking it. */
+export function hotOnlyName(field: string): string {
+  return hotName(field, 'hot');
 }
 
 /** The cold session's remaining TTL, recorded for reads that hot answers. */
@@ -292,20 +373,22 @@ export function warmingToken(value: Uint8Array): string {
  * so a warm that read cold before the write does not mark its older snapshot complete.
  */
 export function warmRacedEntry(): FieldWrite {
-  return { field: WARMING_FIELD, value: new Uint8Array(0), ttlMs: 0 };
+  return { field: WARMING_FIELD, value: EMPTY, ttlMs: 0 };
 }
 
 /**
- * Everything warming writes for a cold session: `~complete`, the removal of an older `~timing`,
- * a copy of each field and a pointer for each cold-only one, leaving `'hot'` fields
- * (`hotFields`) as they are. `since` is when the warm began on the hot clock, before it read
- * cold (NaN: when the hot entry was created), so the entry's life counts from no later than the
- * snapshot. `undefined` when the session has too little life left to be worth caching.
+ * Everything warming writes for a cold session over the entry `view` showed: `~complete`, the
+ * removal of an older `~timing`, a copy of each field and a pointer for each cold-only one,
+ * leaving `'hot'` fields as they are, and the removal of whatever else the view held for cold
+ * (fields cold no longer has, other forms of the fields it writes). `since` is when the warm began
+ * on the hot clock, before it read cold (NaN: when the hot entry was created), so the entry's
+ * life counts from no later than the snapshot. `undefined` when the session has too little life
+ * left to be worth caching.
  */
 export function warmEntries(
   cold: StoredSession,
   coldOnly: ReadonlySet<string>,
-  hotFields: ReadonlyMap<string, unknown>,
+  view: HotView | undefined,
   hotTtl: number,
   since: number,
 ): FieldWrite[] | undefined {
@@ -324,16 +407,21 @@ export function warmEntries(
   const entries: FieldWrite[] = [
     { field: COMPLETE_FIELD, value: complete },
     // ~complete now holds the newest timing; a TTL of zero removes the field.
-    { field: TIMING_FIELD, value: new Uint8Array(0), ttlMs: 0 },
+    { field: TIMING_FIELD, value: EMPTY, ttlMs: 0 },
   ];
   for (const [name, { value, ttlMs }] of cold.fields) {
+    const had = formOf(view, name);
     // A 'hot' field of the same name is the newer value, and reads report it; keep it.
-    if (hotFields.has(name)) continue;
-    entries.push(
-      coldOnly.has(name)
-        ? pointerEntry(name, ttlMs, cold.ttlMs, hotTtl)
-        : copyEntry(name, value, ttlMs, cold.ttlMs, hotTtl),
-    );
+    if (had === 'hot') continue;
+    const written = coldOnly.has(name)
+      ? pointerEntries(name, ttlMs, cold.ttlMs, hotTtl)
+      : copyEntries(name, value, ttlMs, cold.ttlMs, hotTtl);
+    // Other forms matter only where hot had the field, which the view shows (a write since then
+    // fails the warm): an entry that is only the field keeps a warm's write small.
+    entries.push(...(had === undefined ? written.slice(0, 1) : written));
+  }
+  for (const name of cachedFields(view)) {
+    if (!cold.fields.has(name)) entries.push(...otherForms(name));
   }
   return entries;
 }
@@ -355,13 +443,6 @@ function fromNumber(stored: number, since: number): number | null {
   return Number.isNaN(stored) ? null : stored - since;
 }
 
-function tagged(tag: number, value: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(1 + value.byteLength);
-  bytes[0] = tag;
-  bytes.set(value, 1);
-  return bytes;
-}
-
 function writeNumbers(bytes: Uint8Array, offset: number, numbers: readonly number[]): void {
   const view = dataView(bytes);
   for (const [i, n] of numbers.entries()) view.setFloat64(offset + i * F64, n, true);
@@ -369,11 +450,4 @@ function writeNumbers(bytes: Uint8Array, offset: number, numbers: readonly numbe
 
 function dataView(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function readNumbers(bytes: Uint8Array, offset: number, count: number): number[] {
-  const view = dataView(bytes);
-  const numbers: number[] = [];
-  for (let i = 0; i < count; i++) numbers.push(view.getFloat64(offset + i * F64, true));
-  return numbers;
 }

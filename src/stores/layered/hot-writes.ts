@@ -19,7 +19,14 @@ import type {
 } from '../../core/store-contract.ts';
 import { anchorEntry, coldEntry } from './cold-entry.ts';
 import { storedName } from './field-names.ts';
-import { hotOnlyEntry, isComplete, readHotEntry, warmRacedEntry } from './hot-entry.ts';
+import {
+  cachedFields,
+  hotOnlyEntry,
+  isComplete,
+  otherForms,
+  readHotEntry,
+  warmRacedEntry,
+} from './hot-entry.ts';
 import type { LayeredOperation } from './layered-events.ts';
 import { warm } from './reads.ts';
 import { FAILED, type Failed, type Tiers } from './tiers.ts';
@@ -48,7 +55,11 @@ export async function writeHot(
   await leaveCold(tiers, operation, key, entries, known);
   const { hot } = tiers;
   const hotOptions = hot.options(true, known.ttlMs);
-  const hotEntries = entries.map((entry) => hotOnlyEntry(entry, hotOptions.idleMs));
+  // Each in its 'hot' form, removing whatever form hot kept it in before.
+  const hotEntries = entries.flatMap((entry) => [
+    hotOnlyEntry(entry, hotOptions.idleMs),
+    ...otherForms(entry.field, 'hot'),
+  ]);
   const written = await hot.attempt(operation, key, (store) =>
     store.setMany(key, [...hotEntries, warmRacedEntry()], hotOptions),
   );
@@ -94,9 +105,8 @@ async function prepare(
   if (stored === FAILED) return FAILED;
   const view = readHotEntry(stored);
   if (isComplete(view)) {
-    const inCold = new Set<string>();
-    const inHot = new Set<string>();
-    for (const [name, field] of view.fields) (field.kind === 'hot' ? inHot : inCold).add(name);
+    const inHot = new Set(view.hotOnly);
+    const inCold = new Set(cachedFields(view));
     return { ttlMs: view.ttlMs, inCold, inHot };
   }
   const warmed = await warm(tiers, operation, key, view);

@@ -29,11 +29,12 @@ import type {
 import { coldEntry, coldOnlyEntries } from './cold-entry.ts';
 import { COMPLETE_FIELD, storedName } from './field-names.ts';
 import {
-  copyEntry,
-  decodeHotValue,
-  type HotField,
+  copyEntries,
+  formOf,
+  hotOnlyName,
   isComplete,
-  pointerEntry,
+  otherForms,
+  pointerEntries,
   readHotEntry,
   timingEntry,
   warmRacedEntry,
@@ -109,10 +110,10 @@ export async function rename(
   const { hot } = tiers;
   const { ttlMs } = result;
   const hotSet = [
-    ...set.map((e) =>
+    ...set.flatMap((e) =>
       coldOnly
-        ? pointerEntry(e.field, e.ttlMs, ttlMs, hot.ttlMs)
-        : copyEntry(e.field, e.value, e.ttlMs, ttlMs, hot.ttlMs),
+        ? pointerEntries(e.field, e.ttlMs, ttlMs, hot.ttlMs)
+        : copyEntries(e.field, e.value, e.ttlMs, ttlMs, hot.ttlMs),
     ),
     timingEntry(ttlMs, hot.ttlMs),
     warmRacedEntry(),
@@ -190,8 +191,8 @@ export async function expire(
 
 /**
  * Takes a `'hot'` field from hot. Resolves `{ value }` when the field was `'hot'` (`value` is
- * `undefined` if the session or the field turned out to be gone), or `undefined` when the
- * caller must go to cold.
+ * `undefined` if the session turned out to be gone), or `undefined` when the caller must go to
+ * cold.
  */
 async function takeHotOnly(
   tiers: Tiers,
@@ -202,13 +203,15 @@ async function takeHotOnly(
   const where = await locate(tiers, operation, key, field);
   if (where === 'absent') return { value: undefined };
   if (where !== 'hot') return undefined;
-  const name = storedName(field);
+  const name = hotOnlyName(field);
   const taken = await tiers.hot.attempt(operation, key, (hot) => hot.take(key, name));
   if (taken === FAILED) return undefined;
-  if (taken === undefined) return { value: undefined };
-  const stored: HotField = decodeHotValue(taken);
-  // Replaced by a copy since it was located: the value is cold's, so cold takes it.
-  return stored.kind === 'hot' ? { value: stored.value } : undefined;
+  if (taken !== undefined) return { value: taken };
+  // Gone since it was located: taken by another call, or written anew, and then the value is
+  // cold's, so cold takes it.
+  return (await locate(tiers, operation, key, field)) === 'elsewhere'
+    ? undefined
+    : { value: undefined };
 }
 
 /**
@@ -225,7 +228,7 @@ async function locate(
   if (stored === FAILED) return FAILED;
   const view = readHotEntry(stored);
   const complete = isComplete(view);
-  const kind = view?.fields.get(field)?.kind;
+  const kind = formOf(view, field);
   if (kind === 'hot') {
     if (complete) return 'hot';
     // Hot cannot vouch for the session: let a read (and its warm) confirm it in cold.
@@ -246,12 +249,8 @@ async function dropFromHot(
   field: string,
 ): Promise<void> {
   const { hot } = tiers;
-  // A TTL of zero removes a field. Removals only: an idle timeout of nothing leaves the entry's
-  // expiry where it was.
-  const removals = [
-    warmRacedEntry(),
-    { field: storedName(field), value: new Uint8Array(0), ttlMs: 0 },
-  ];
+  // Removals only: an idle timeout of nothing leaves the entry's expiry where it was.
+  const removals = [warmRacedEntry(), ...otherForms(field)];
   const dropped = await hot.attempt(operation, key, (store) =>
     store.setMany(key, removals, hot.options(false, 0)),
   );

@@ -19,7 +19,7 @@ import type { StoredSession } from '../../core/store-contract.ts';
 import { type ColdView, readColdEntry, withHotFields } from './cold-entry.ts';
 import { COMPLETE_FIELD, storedName, WARMING_FIELD } from './field-names.ts';
 import {
-  cachedFields,
+  formOf,
   type HotView,
   hotOnlyFields,
   isComplete,
@@ -89,11 +89,11 @@ export async function readField(
   const stored = await tiers.hot.attempt(operation, key, (hot) => hot.getAll(key));
   if (stored === FAILED) return tiers.cold.call(operation, (cold) => cold.get(key, name));
   const view = readHotEntry(stored);
-  if (isComplete(view)) {
-    const found = view.fields.get(field);
-    if (found === undefined) return undefined;
-    if (found.kind === 'copy' || found.kind === 'hot') return found.value;
-    if (found.kind === 'pointer') return tiers.cold.call(operation, (cold) => cold.get(key, name));
+  if (isComplete(view) && view.lookup !== 'miss') {
+    if (formOf(view, field) === 'pointer') {
+      return tiers.cold.call(operation, (cold) => cold.get(key, name));
+    }
+    return view.fields.get(field)?.value;
   }
   // Hot cannot vouch for the field (nor, for a 'hot' field, for the session): warm it.
   return (await answer(tiers, operation, key, view))?.fields.get(field)?.value;
@@ -165,13 +165,10 @@ async function fill(
   },
 ): Promise<void> {
   const { hot } = tiers;
-  const { view, cold, hotFields, token, since } = warming;
-  const entries = warmEntries(cold.session, cold.coldOnly, hotFields, hot.ttlMs, since);
+  const { view, cold, token, since } = warming;
+  const entries = warmEntries(cold.session, cold.coldOnly, view, hot.ttlMs, since);
   if (entries === undefined) return;
-  // Copies of fields cold no longer has can only be left over from a failure; drop them.
-  const leftovers = cachedFields(view).filter((name) => !cold.session.fields.has(name));
   const filled = await hot.attempt(operation, key, async (store) => {
-    await Promise.all(leftovers.map((name) => store.remove(key, storedName(name))));
     await store.setMany(key, entries, hot.options(false, cold.session.ttlMs));
     const taken = await store.take(key, WARMING_FIELD);
     if (taken === undefined || warmingToken(taken) !== token) {

@@ -94,18 +94,34 @@ export class HotTier {
    * Runs `call` against the hot store. A rejection is reported and resolves {@link FAILED}. So
    * does a key whose entry may be stale, unless deleting that entry now succeeds.
    */
-  async attempt<R>(
+  attempt<R>(
     operation: LayeredOperation,
     key: string,
     call: (store: SessionStore) => Promise<R>,
   ): Promise<R | Failed> {
-    // Checked here first so a hot hit, on every request, waits on no extra promise.
-    if (this.#stale.size > 0 && !(await this.ready(operation, key))) return FAILED;
-    try {
-      return await call(this.store);
-    } catch (error) {
+    // Not async, and no stale check unless some key is stale: a hot hit, on every request,
+    // chains one handler onto the store's own promise and waits on nothing else.
+    if (this.#stale.size > 0) {
+      return this.ready(operation, key).then((ready) =>
+        ready ? this.#call(operation, key, call) : FAILED,
+      );
+    }
+    return this.#call(operation, key, call);
+  }
+
+  #call<R>(
+    operation: LayeredOperation,
+    key: string,
+    call: (store: SessionStore) => Promise<R>,
+  ): Promise<R | Failed> {
+    const failed = (error: unknown): Failed => {
       this.emit({ type: 'hot-error', operation, key, error });
       return FAILED;
+    };
+    try {
+      return call(this.store).then(undefined, failed);
+    } catch (error) {
+      return Promise.resolve(failed(error));
     }
   }
 

@@ -17,7 +17,7 @@ import type {
   WriteOptions,
 } from '../../core/store-contract.ts';
 import { coldEntry, coldOnlyEntries, coldOnlyMarkerEntry } from './cold-entry.ts';
-import { copyEntry, pointerEntry, timingEntry, warmRacedEntry } from './hot-entry.ts';
+import { copyEntries, pointerEntries, timingEntry, warmRacedEntry } from './hot-entry.ts';
 import type { LayeredOperation } from './layered-events.ts';
 import { FAILED, type Tiers } from './tiers.ts';
 
@@ -52,7 +52,8 @@ export function writeThrough(
     operation,
     key,
     (cold) => upsert(cold, key, entries.map(coldEntry), options),
-    (ttlMs) => entries.map((e) => copyEntry(e.field, e.value, e.ttlMs, ttlMs, tiers.hot.ttlMs)),
+    (ttlMs) =>
+      entries.flatMap((e) => copyEntries(e.field, e.value, e.ttlMs, ttlMs, tiers.hot.ttlMs)),
   );
 }
 
@@ -69,7 +70,7 @@ export function writeCold(
     operation,
     key,
     (cold) => cold.setMany(key, entries.flatMap(coldOnlyEntries), options),
-    (ttlMs) => entries.map((e) => pointerEntry(e.field, e.ttlMs, ttlMs, tiers.hot.ttlMs)),
+    (ttlMs) => entries.flatMap((e) => pointerEntries(e.field, e.ttlMs, ttlMs, tiers.hot.ttlMs)),
   );
 }
 
@@ -95,8 +96,8 @@ export async function insertThrough(
   const result = await coldInsert(tiers, key, entry, options);
   if (result?.written) {
     const { ttlMs } = result;
-    const copy = copyEntry(entry.field, entry.value, entry.ttlMs, ttlMs, tiers.hot.ttlMs);
-    await refreshHot(tiers, 'setIfAbsent', key, [copy], ttlMs);
+    const copy = copyEntries(entry.field, entry.value, entry.ttlMs, ttlMs, tiers.hot.ttlMs);
+    await refreshHot(tiers, 'setIfAbsent', key, copy, ttlMs);
   }
   return result;
 }
@@ -119,8 +120,8 @@ export async function insertCold(
     // The field is written, which is what the caller asked; it just is not marked cold-only.
     tiers.hot.emit({ type: 'cold-error', operation: 'setIfAbsent', key, error });
   }
-  const pointer = pointerEntry(entry.field, entry.ttlMs, result.ttlMs, tiers.hot.ttlMs);
-  await refreshHot(tiers, 'setIfAbsent', key, [pointer], result.ttlMs);
+  const pointer = pointerEntries(entry.field, entry.ttlMs, result.ttlMs, tiers.hot.ttlMs);
+  await refreshHot(tiers, 'setIfAbsent', key, pointer, result.ttlMs);
   return result;
 }
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldWrite, StoredSession } from '../../../src/core/store-contract.ts';
 import {
-  copyEntry,
-  decodeHotValue,
+  copyEntries,
+  formOf,
   hotOnlyEntry,
   isComplete,
   lookUp,
-  pointerEntry,
+  pointerEntries,
   readHotEntry,
   timingEntry,
   warmEntries,
@@ -18,13 +18,21 @@ const HOT_TTL = 60_000;
 const SINCE = 5_000;
 const bytes = (text: string) => new TextEncoder().encode(text);
 
-/** What the hot store would report for `entries`, `elapsed` ms after they were written. */
+/**
+ * What the hot store would report for `entries`, `elapsed` ms after they were written. A TTL of
+ * zero or less removes a field.
+ */
 function asHotWouldReport(entries: readonly FieldWrite[], elapsed = 0): StoredSession {
   const fields = new Map(
-    entries.map((entry) => [
-      entry.field,
-      { value: entry.value, ttlMs: typeof entry.ttlMs === 'number' ? entry.ttlMs - elapsed : null },
-    ]),
+    entries
+      .filter((entry) => !(typeof entry.ttlMs === 'number' && entry.ttlMs <= 0))
+      .map((entry) => [
+        entry.field,
+        {
+          value: entry.value,
+          ttlMs: typeof entry.ttlMs === 'number' ? entry.ttlMs - elapsed : null,
+        },
+      ]),
   );
   return {
     fields,
@@ -49,25 +57,28 @@ const cold: StoredSession = {
 };
 
 describe('layered hot entries', () => {
-  it('caps every copy with a TTL at the hot TTL and at its own life in cold', () => {
-    const entries = warmEntries(cold, new Set(['big']), new Map(), HOT_TTL, SINCE) ?? [];
-    const ttl = new Map(entries.map((entry) => [entry.field, entry.ttlMs]));
+  const warmed = (view?: Parameters<typeof warmEntries>[2], coldOnly = new Set<string>()) =>
+    warmEntries(cold, coldOnly, view, HOT_TTL, SINCE) ?? [];
+
+  it('keeps plain copies as cold does, and caps every copy with a TTL', () => {
+    const ttl = new Map(warmed(undefined, new Set(['big'])).map((e) => [e.field, e.ttlMs]));
     expect(Object.fromEntries(ttl)).toEqual({
       // Timed by when the warm began, not by a TTL in hot.
       '~complete': undefined,
       // ~complete carries the timing: an older ~timing is removed.
       '~timing': 0,
-      // Trusted only while ~complete lives, so it needs no TTL of its own.
+      // Trusted only while ~complete lasts, so it needs no TTL of its own, nor any other form.
       plain: undefined,
-      short: 10_000,
-      long: HOT_TTL,
-      big: HOT_TTL,
+      '~t:short': 10_000,
+      '~t:long': HOT_TTL,
+      '~p:big': HOT_TTL,
     });
+    const plain = warmed().find((e) => e.field === 'plain');
+    expect(plain?.value).toBe(cold.fields.get('plain')?.value);
   });
 
   it('reports cold TTLs from hot by the time its own TTLs have run down', () => {
-    const entries = warmEntries(cold, new Set(), new Map(), HOT_TTL, SINCE) ?? [];
-    const found = lookUp(readHotEntry(asHotWouldReport(entries, 4_000)));
+    const found = lookUp(readHotEntry(asHotWouldReport(warmed(), 4_000)));
     expect(found.kind).toBe('hit');
     if (found.kind !== 'hit') return;
     expect(found.session).toMatchObject({
@@ -82,51 +93,83 @@ describe('layered hot entries', () => {
     expect(new TextDecoder().decode(found.session.fields.get('long')?.value)).toBe('l');
   });
 
+  it('hands a plain copy on as the hot store gave it', () => {
+    const stored = asHotWouldReport(warmed());
+    const found = lookUp(readHotEntry(stored));
+    if (found.kind !== 'hit') throw new Error(`a ${found.kind}`);
+    expect(found.session.fields.get('plain')).toBe(stored.fields.get('plain'));
+  });
+
   it('leaves a cold-only field to cold, and the rest of the entry to hot', () => {
-    const entries = warmEntries(cold, new Set(['big']), new Map(), HOT_TTL, SINCE) ?? [];
-    const view = readHotEntry(asHotWouldReport(entries));
+    const view = readHotEntry(asHotWouldReport(warmed(undefined, new Set(['big']))));
     expect(lookUp(view)).toEqual({ kind: 'partial' });
-    expect(view?.fields.get('big')).toEqual({ kind: 'pointer' });
+    expect(formOf(view, 'big')).toBe('pointer');
+    expect(formOf(view, 'plain')).toBe('copy');
+    expect(formOf(view, 'nothing')).toBeUndefined();
   });
 
   it("leaves 'hot' fields out of what warming writes", () => {
-    const entries = warmEntries(cold, new Set(), new Map([['plain', {}]]), HOT_TTL, SINCE) ?? [];
-    expect(entries.map((entry) => entry.field)).not.toContain('plain');
+    const hotPlain = hotOnlyEntry({ field: 'plain', value: bytes('h') }, HOT_TTL);
+    const view = readHotEntry(asHotWouldReport([hotPlain]));
+    expect(formOf(view, 'plain')).toBe('hot');
+    expect(warmed(view).map((entry) => entry.field)).not.toContain('plain');
+  });
+
+  it('removes what the entry held in other forms, and fields cold no longer has', () => {
+    const before = [
+      ...pointerEntries('plain', undefined, null, HOT_TTL),
+      ...copyEntries('gone', bytes('g'), undefined, null, HOT_TTL),
+    ];
+    const view = readHotEntry(asHotWouldReport(before));
+    const removed = warmed(view)
+      .filter((entry) => entry.ttlMs === 0)
+      .map((entry) => entry.field);
+    expect(removed).toEqual(
+      expect.arrayContaining(['~p:plain', 'gone', '~t:gone', '~p:gone', '~h:gone']),
+    );
+    const after = new Map(asHotWouldReport(before).fields);
+    for (const { field, value, ttlMs } of warmed(view)) {
+      if (ttlMs === 0) after.delete(field);
+      else after.set(field, { value, ttlMs: typeof ttlMs === 'number' ? ttlMs : null });
+    }
+    expect([...after.keys()].sort()).toEqual(['big', 'plain', '~complete', '~t:long', '~t:short']);
+    expect(lookUp(readHotEntry({ ...asHotWouldReport([]), fields: after })).kind).toBe('hit');
   });
 
   it('does not cache a session with less than a millisecond left', () => {
     expect(
-      warmEntries({ ...cold, ttlMs: 0.5 }, new Set(), new Map(), HOT_TTL, SINCE),
+      warmEntries({ ...cold, ttlMs: 0.5 }, new Set(), undefined, HOT_TTL, SINCE),
     ).toBeUndefined();
   });
 
   it('is not complete without its complete mark', () => {
-    const entries = warmEntries(cold, new Set(), new Map(), HOT_TTL, SINCE) ?? [];
-    const view = readHotEntry(asHotWouldReport(entries.filter((e) => e.field !== '~complete')));
+    const entries = warmed().filter((e) => e.field !== '~complete');
+    const view = readHotEntry(asHotWouldReport(entries));
     expect(isComplete(view)).toBe(false);
     expect(lookUp(view)).toEqual({ kind: 'miss' });
     expect(lookUp(undefined)).toEqual({ kind: 'miss' });
   });
 
   it('reports the more recent of the timing warming recorded and a later ~timing', () => {
-    const warmed = asHotWouldReport(
-      warmEntries(cold, new Set(), new Map(), HOT_TTL, SINCE) ?? [],
-      9_000,
-    );
-    const ttlOf = (stored: StoredSession) => readHotEntry(stored)?.ttlMs;
-    expect(ttlOf(warmed)).toBe(3_591_000);
-    // Written 2 s ago, after a write that left the cold session an hour and a half.
+    const report = () => asHotWouldReport(warmed(), 9_000);
     const later = timingEntry(5_400_000, HOT_TTL);
-    const withLater = new Map(warmed.fields);
-    withLater.set(later.field, { value: later.value, ttlMs: HOT_TTL - 2_000 });
-    expect(ttlOf({ ...warmed, fields: withLater })).toBe(5_398_000);
+    /** The TTL reported with a ~timing written `ago` ms before, if any. */
+    const ttlWith = (ago?: number) => {
+      const stored = report();
+      if (ago !== undefined) {
+        stored.fields.set(later.field, { value: later.value, ttlMs: HOT_TTL - ago });
+      }
+      return readHotEntry(stored)?.ttlMs;
+    };
+    expect(ttlWith()).toBe(3_591_000);
+    // Written 2 s ago, after a write that left the cold session an hour and a half.
+    expect(ttlWith(2_000)).toBe(5_398_000);
     // A ~timing older than the warm (left from before it) does not count.
-    withLater.set(later.field, { value: later.value, ttlMs: HOT_TTL - 20_000 });
-    expect(ttlOf({ ...warmed, fields: withLater })).toBe(3_591_000);
+    expect(ttlWith(20_000)).toBe(3_591_000);
   });
 
   it('is complete for its life on the hot clock, and not before it began', () => {
-    const entries = warmEntries(cold, new Set(), new Map(), HOT_TTL, SINCE) ?? [];
+    const entries = warmed();
     const at = (elapsed: number) => isComplete(readHotEntry(asHotWouldReport(entries, elapsed)));
     expect(at(0)).toBe(true);
     expect(at(HOT_TTL - 1)).toBe(true);
@@ -134,14 +177,14 @@ describe('layered hot entries', () => {
     // A hot clock that went back cannot stretch the life.
     expect(at(-1)).toBe(false);
     // No longer than the cold session had left when warmed.
-    const short = warmEntries({ ...cold, ttlMs: 2_000 }, new Set(), new Map(), HOT_TTL, SINCE);
+    const short = warmEntries({ ...cold, ttlMs: 2_000 }, new Set(), undefined, HOT_TTL, SINCE);
     const atShort = (elapsed: number) =>
       isComplete(readHotEntry(asHotWouldReport(short ?? [], elapsed)));
     expect([atShort(1_999), atShort(2_000)]).toEqual([true, false]);
   });
 
   it("counts from the hot entry's creation when the warm found no entry", () => {
-    const entries = warmEntries(cold, new Set(), new Map(), HOT_TTL, Number.NaN) ?? [];
+    const entries = warmEntries(cold, new Set(), undefined, HOT_TTL, Number.NaN) ?? [];
     const stored = { ...asHotWouldReport(entries), createdAt: 100, readAt: 100 + HOT_TTL - 1 };
     expect(isComplete(readHotEntry(stored))).toBe(true);
     expect(isComplete(readHotEntry({ ...stored, readAt: 100 + HOT_TTL }))).toBe(false);
@@ -165,36 +208,54 @@ describe('layered hot entries', () => {
     expect(readHotEntry(asHotWouldReport([]))?.warmingAge).toBeUndefined();
   });
 
-  it('treats a value it cannot read as a miss, never as data', () => {
-    const entries = warmEntries(cold, new Set(), new Map(), HOT_TTL, SINCE) ?? [];
-    const garbled = [...entries, { field: 'odd', value: new Uint8Array([99, 1]) }];
-    expect(lookUp(readHotEntry(asHotWouldReport(garbled)))).toEqual({ kind: 'miss' });
-    expect(decodeHotValue(new Uint8Array([2, 1]))).toEqual({ kind: 'unknown' });
-    expect(decodeHotValue(new Uint8Array(0))).toEqual({ kind: 'unknown' });
+  it('treats a value it cannot read, or a field in two forms, as a miss, never as data', () => {
+    const garbled = [...warmed(), { field: '~t:odd', value: new Uint8Array([1, 2]) }];
+    const view = readHotEntry(asHotWouldReport(garbled));
+    expect(lookUp(view)).toEqual({ kind: 'miss' });
+    expect(formOf(view, 'odd')).toBe('copy');
+    // Warming removes it, though cold does not have it.
+    expect(warmed(view).map((entry) => entry.field)).toContain('~t:odd');
+    const twice = [...warmed(), { field: '~h:plain', value: bytes('h') }];
+    expect(lookUp(readHotEntry(asHotWouldReport(twice)))).toEqual({ kind: 'miss' });
   });
 
-  it('keeps a copy no longer than the cold session, and mirrors a removing write', () => {
-    // Without a TTL of its own a copy lives with the entry, trusted only while ~complete lives.
-    expect(copyEntry('a', bytes('1'), undefined, 5_000, HOT_TTL).ttlMs).toBeUndefined();
-    expect(copyEntry('a', bytes('1'), 'persistent', null, HOT_TTL).ttlMs).toBeUndefined();
-    expect(copyEntry('a', bytes('1'), 90_000, 20_000, HOT_TTL).ttlMs).toBe(20_000);
-    expect(copyEntry('a', bytes('1'), 0, null, HOT_TTL).ttlMs).toBe(0);
-    expect(pointerEntry('a', -1, null, HOT_TTL).ttlMs).toBe(-1);
-    expect(pointerEntry('a', 90_000, null, HOT_TTL).ttlMs).toBe(HOT_TTL);
+  it('writes a field in one form and removes the others, or all of them for a removal', () => {
+    const fields = (entries: FieldWrite[]) => entries.map((e) => [e.field, e.ttlMs]);
+    expect(fields(copyEntries('a', bytes('1'), undefined, 5_000, HOT_TTL))).toEqual([
+      ['a', undefined],
+      ['~t:a', 0],
+      ['~p:a', 0],
+      ['~h:a', 0],
+    ]);
+    expect(copyEntries('a', bytes('1'), 'persistent', null, HOT_TTL)[0]?.ttlMs).toBeUndefined();
+    expect(copyEntries('a', bytes('1'), 90_000, 20_000, HOT_TTL)[0]).toMatchObject({
+      field: '~t:a',
+      ttlMs: 20_000,
+    });
+    expect(copyEntries('~a', bytes('1'), undefined, null, HOT_TTL)[0]?.field).toBe('~~a');
+    expect(fields(copyEntries('a', bytes('1'), 0, null, HOT_TTL))).toEqual([
+      ['a', 0],
+      ['~t:a', 0],
+      ['~p:a', 0],
+      ['~h:a', 0],
+    ]);
+    expect(pointerEntries('a', -1, null, HOT_TTL).every((e) => e.ttlMs === 0)).toBe(true);
+    expect(pointerEntries('a', 90_000, null, HOT_TTL)[0]).toMatchObject({
+      field: '~p:a',
+      ttlMs: HOT_TTL,
+    });
   });
 
   it("keeps a 'hot' field at most the hot TTL, or as long as the entry without one", () => {
     const entry = { field: '~nonce', value: bytes('n') };
     expect(hotOnlyEntry({ ...entry, ttlMs: 5_000 }, HOT_TTL)).toMatchObject({
-      field: '~~nonce',
+      field: '~h:~nonce',
       ttlMs: 5_000,
     });
     expect(hotOnlyEntry({ ...entry, ttlMs: 2 * HOT_TTL }, HOT_TTL).ttlMs).toBe(HOT_TTL);
     expect(hotOnlyEntry({ ...entry, ttlMs: 'persistent' }, HOT_TTL).ttlMs).toBeUndefined();
-    expect(decodeHotValue(hotOnlyEntry(entry, HOT_TTL).value, 123)).toEqual({
-      kind: 'hot',
-      value: bytes('n'),
-      ttlMs: 123,
-    });
+    const view = readHotEntry(asHotWouldReport([hotOnlyEntry(entry, HOT_TTL)]));
+    expect(view?.fields.get('~nonce')?.value).toEqual(bytes('n'));
+    expect(formOf(view, '~nonce')).toBe('hot');
   });
 });

@@ -64,8 +64,8 @@ describe('LayeredStore reads', () => {
       const held = (await hot.inner.getAll(key))?.fields;
       // A field without a TTL lives with the entry; ~complete says how long it is trusted.
       expect(held?.get('plain')?.ttlMs).toBeNull();
-      expect(held?.get('short')?.ttlMs).toBeLessThanOrEqual(10_000);
-      expect(held?.get('long')?.ttlMs).toBeLessThanOrEqual(MINUTE);
+      expect(held?.get('~t:short')?.ttlMs).toBeLessThanOrEqual(10_000);
+      expect(held?.get('~t:long')?.ttlMs).toBeLessThanOrEqual(MINUTE);
       expect((await hot.inner.getAll(key))?.ttlMs).toBeLessThanOrEqual(MINUTE);
     });
 

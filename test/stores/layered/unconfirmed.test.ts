@@ -113,7 +113,7 @@ async function hotCopy(
   at: string,
   field: string,
 ): Promise<string | undefined> {
-  return text((await hot.inner.getAll(at))?.fields.get(field)?.value.slice(1));
+  return text((await hot.inner.getAll(at))?.fields.get(field)?.value);
 }
 
 /** A call that only cold can answer: a read of a session that neither tier holds. */

@@ -8,6 +8,7 @@
  */
 
 import type { SessionStore, WriteOptions } from '../../../../src/core/store-contract.ts';
+import { type FieldForm, formOf, readHotEntry } from '../../../../src/stores/layered/hot-entry.ts';
 import { LayeredStore, type LayeredStoreEvent } from '../../../../src/stores/layered-store.ts';
 import { MemoryStore } from '../../../../src/stores/memory-store.ts';
 
@@ -141,6 +142,15 @@ export const HOUR = 60 * MINUTE;
 /** Write options that create the session, with a one-day idle timeout unless told otherwise. */
 export function write(extra: Partial<WriteOptions> = {}): WriteOptions {
   return { create: true, idleMs: 24 * HOUR, ...extra };
+}
+
+/** How hot keeps `field` of the session at `key`, as the layered store reads it. */
+export async function hotForm(
+  hot: TierDouble,
+  key: string,
+  field: string,
+): Promise<FieldForm | undefined> {
+  return formOf(readHotEntry(await hot.inner.getAll(key)), field);
 }
 
 /** Field names of a stored session, sorted. */
