@@ -51,7 +51,6 @@ import {
   WARMING_FIELD,
 } from './field-names.ts';
 
-
 const F64 = 8;
 /** A copy with a TTL of its own: that TTL, and the hot TTL it was written with. */
 const TIMED_HEADER = 2 * F64;
