@@ -148,8 +148,8 @@ export class MemoryStore implements SessionStore, SweepableStore {
       fields,
       ttlMs: remaining(sessionExpiry, now),
       maxTtlMs: remaining(session.deadline, now),
-      readAt: now,
       createdAt: session.createdAt,
+      readAt: now,
     };
   }
 

@@ -227,10 +227,9 @@ export function lookUp(view: HotView | undefined): HotLookup {
   if (!isComplete(view) || view.lookup === 'miss') return { kind: 'miss' };
   if (view.lookup === 'partial') return { kind: 'partial' };
   const { createdAt, maxTtlMs, readAt } = view.complete;
-  return {
-    kind: 'hit',
-    session: { createdAt, maxTtlMs, ttlMs: view.ttlMs, fields: view.fields, readAt },
-  };
+  // In the order the stores build theirs: the code that reads a session then sees one shape.
+  const session = { fields: view.fields, ttlMs: view.ttlMs, maxTtlMs, createdAt, readAt };
+  return { kind: 'hit', session };
 }
 
 /** Whether the entry holds the complete session and knows the cold session's remaining TTL. */
