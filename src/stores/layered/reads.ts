@@ -53,19 +53,21 @@ export async function readSession(
 ): Promise<StoredSession | undefined> {
   const stored = await tiers.hot.attempt(operation, key, (hot) => hot.getAll(key));
   if (stored === FAILED) return (await readCold(tiers, operation, key))?.session;
-  return answer(tiers, operation, key, readHotEntry(stored));
+  const view = readHotEntry(stored);
+  const found = lookUp(view);
+  // A hit, on every request, resolves without another async step.
+  return found.kind === 'hit' ? found.session : fromCold(tiers, operation, key, view, found.kind);
 }
 
-/** The session, from the hot entry `view` when it can answer, else from cold. */
-async function answer(
+/** The session when the hot entry `view` cannot answer alone: from cold, warming hot on a miss. */
+async function fromCold(
   tiers: Tiers,
   operation: LayeredOperation,
   key: string,
   view: HotView | undefined,
+  lookup: 'partial' | 'miss',
 ): Promise<StoredSession | undefined> {
-  const found = lookUp(view);
-  if (found.kind === 'hit') return found.session;
-  if (found.kind === 'partial') {
+  if (lookup === 'partial') {
     // Hot is complete, but cold-only fields must come from cold; its snapshot is the truth.
     const cold = await readCold(tiers, operation, key);
     return cold && withHotFields(cold.session, hotOnlyFields(view));
@@ -96,7 +98,7 @@ export async function readField(
     return view.fields.get(field)?.value;
   }
   // Hot cannot vouch for the field (nor, for a 'hot' field, for the session): warm it.
-  return (await answer(tiers, operation, key, view))?.fields.get(field)?.value;
+  return (await fromCold(tiers, operation, key, view, 'miss'))?.fields.get(field)?.value;
 }
 
 /**
