@@ -80,9 +80,11 @@ async function main(): Promise<void> {
   const ctx: CaseContext = {
     services,
     quick,
+    // Many short rounds rather than a few long ones: this machine's speed drifts by as much as
+    // 2× within seconds, and members measured closer together in time make fairer pairs.
     timing: quick
       ? { rounds: 3, sliceMs: 200, warmupMs: 100 }
-      : { rounds: 7, sliceMs: 1000, warmupMs: 500 },
+      : { rounds: 21, sliceMs: 333, warmupMs: 500 },
     sessions: quick ? 128 : 512,
     log: (message) =>
       process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`),

@@ -183,8 +183,13 @@ export function readHotEntry(stored: StoredSession | undefined): HotView | undef
         maxTtlMs: fromNumber(view.getFloat64(F64, true), since),
         readAt: view.getFloat64(3 * F64, true) + since,
       };
-    } else if (name === WARMING_FIELD && entry.value.byteLength === WARMING_BYTES) {
-      warmingAge = age(dataView(entry.value).getFloat64(TOKEN_BYTES, true));
+    } else if (name === WARMING_FIELD) {
+      // A mark it cannot read counts as too old, so it holds up no warm.
+      const { value } = entry;
+      warmingAge =
+        value.byteLength === WARMING_BYTES
+          ? age(dataView(value).getFloat64(TOKEN_BYTES, true))
+          : Number.POSITIVE_INFINITY;
     } else if (name === TIMING_FIELD && entry.value.byteLength === TIMING_BYTES) {
       const view = dataView(entry.value);
       laterAge = elapsed(view.getFloat64(F64, true), entry.ttlMs);

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { isComplete, readHotEntry } from '../../../src/stores/layered/hot-entry.ts';
+import { isComplete, readHotEntry, warmingEntry } from '../../../src/stores/layered/hot-entry.ts';
 import { clock, HOUR, layered, MINUTE, names, text, utf8, write } from './support/tier-double.ts';
 
 const key = 'fam00000.session';
@@ -203,19 +203,28 @@ describe('LayeredStore reads', () => {
       expect(cold.total()).toBe(0);
     });
 
-    it('waits out the mark of a warm that never finished, then warms again', async () => {
+    it('waits out the mark of a warm that never finished, then takes over', async () => {
       const [hotTime, coldTime] = [clock(), clock()];
       const { store, hot, cold } = layered({ hotNow: hotTime.now, coldNow: coldTime.now });
       await store.set(key, { field: 'a', value: utf8('1') }, write());
-      // As a process that died after marking: the mark, and nothing else.
-      await hot.inner.setIfAbsent(
-        key,
-        { field: '~warming', value: utf8('gone'), ttlMs: 30_000 },
-        write({ idleMs: 30_000 }),
-      );
+      // As a process that died after marking: the mark, and nothing else, with no TTL.
+      const { entry } = warmingEntry(hotTime.now());
+      await hot.inner.setIfAbsent(key, entry, write({ idleMs: HOUR }));
+      for (const time of [hotTime, coldTime]) time.advance(30_000 - 1);
       expect(text((await store.getAll(key))?.fields.get('a')?.value)).toBe('1');
       expect(names(await hot.inner.getAll(key))).toEqual(['~warming']);
-      for (const time of [hotTime, coldTime]) time.advance(30_000);
+      for (const time of [hotTime, coldTime]) time.advance(1);
+      await store.getAll(key);
+      expect(names(await hot.inner.getAll(key))).toEqual(['a', '~complete']);
+      cold.reset();
+      expect(text((await store.getAll(key))?.fields.get('a')?.value)).toBe('1');
+      expect(cold.total()).toBe(0);
+    });
+
+    it('takes over a mark it cannot read at once', async () => {
+      const { store, hot, cold } = layered();
+      await store.set(key, { field: 'a', value: utf8('1') }, write());
+      await hot.inner.setIfAbsent(key, { field: '~warming', value: utf8('?') }, write());
       await store.getAll(key);
       cold.reset();
       expect(text((await store.getAll(key))?.fields.get('a')?.value)).toBe('1');
