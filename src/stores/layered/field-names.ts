@@ -12,9 +12,9 @@
 const MARK = '~';
 const MARK_CODE = 0x7e;
 
-/** Hot: present while the hot entry holds the complete session (see `hot-entry.ts`). */
+/** Hot: written by warming; for its life, the hot entry holds the whole session (`hot-entry.ts`). */
 export const COMPLETE_FIELD = '~complete';
-/** Hot: the cold session's remaining TTL as of the last operation that changed it. */
+/** Hot: the cold session's remaining TTL as of an operation after the warm that changed it. */
 export const TIMING_FIELD = '~timing';
 /**
  * Hot: present while a warm is under way, holding its random token. Written only where absent,
