@@ -19,16 +19,9 @@ import type {
 } from '../../core/store-contract.ts';
 import { anchorEntry, coldEntry } from './cold-entry.ts';
 import { storedName } from './field-names.ts';
-import {
-  cachedFields,
-  hotOnlyEntry,
-  isComplete,
-  otherForms,
-  readHotEntry,
-  warmRacedEntry,
-} from './hot-entry.ts';
+import { cachedFields, hotOnlyEntry, isComplete, otherForms, warmRacedEntry } from './hot-entry.ts';
 import type { LayeredOperation } from './layered-events.ts';
-import { warm } from './reads.ts';
+import { readHot, warm } from './reads.ts';
 import { FAILED, type Failed, type Tiers } from './tiers.ts';
 import { coldInsert, upsert } from './writes.ts';
 
@@ -101,9 +94,8 @@ async function prepare(
   key: string,
   options: WriteOptions,
 ): Promise<Known | null | Failed> {
-  const stored = await tiers.hot.attempt(operation, key, (hot) => hot.getAll(key));
-  if (stored === FAILED) return FAILED;
-  const view = readHotEntry(stored);
+  const view = await readHot(tiers, operation, key);
+  if (view === FAILED) return FAILED;
   if (isComplete(view)) {
     const inHot = new Set(view.hotOnly);
     const inCold = new Set(cachedFields(view));

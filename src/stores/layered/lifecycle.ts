@@ -35,12 +35,11 @@ import {
   isComplete,
   otherForms,
   pointerEntries,
-  readHotEntry,
   timingEntry,
   warmRacedEntry,
 } from './hot-entry.ts';
 import type { LayeredOperation } from './layered-events.ts';
-import { readSession } from './reads.ts';
+import { readHot, readSession } from './reads.ts';
 import { FAILED, type Tiers } from './tiers.ts';
 
 /** Where hot says a field lives, or `FAILED`. `absent` is certain only in a complete entry. */
@@ -224,9 +223,8 @@ async function locate(
   key: string,
   field: string,
 ): Promise<Located> {
-  const stored = await tiers.hot.attempt(operation, key, (hot) => hot.getAll(key));
-  if (stored === FAILED) return FAILED;
-  const view = readHotEntry(stored);
+  const view = await readHot(tiers, operation, key);
+  if (view === FAILED) return FAILED;
   const complete = isComplete(view);
   const kind = formOf(view, field);
   if (kind === 'hot') {

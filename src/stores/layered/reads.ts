@@ -30,7 +30,7 @@ import {
   warmingToken,
 } from './hot-entry.ts';
 import type { LayeredOperation } from './layered-events.ts';
-import { FAILED, type Tiers } from './tiers.ts';
+import { FAILED, type Failed, type Tiers } from './tiers.ts';
 
 /**
  * How long a warm's mark, and the entry it may create, wait for the fill. A cold read slower than
@@ -45,15 +45,23 @@ export interface Warmed {
   readonly hotFields: ReadonlyMap<string, { value: Uint8Array; ttlMs: number | null }>;
 }
 
+/** The hot entry for `key`, decoded, or {@link FAILED} when hot cannot be used. */
+export function readHot(
+  tiers: Tiers,
+  operation: LayeredOperation,
+  key: string,
+): Promise<HotView | undefined | Failed> {
+  return tiers.hot.attempt(operation, key, (hot) => hot.getAll(key).then(readHotEntry));
+}
+
 /** `getAll`: from hot when it holds the complete session, else from cold, warming hot. */
 export async function readSession(
   tiers: Tiers,
   operation: LayeredOperation,
   key: string,
 ): Promise<StoredSession | undefined> {
-  const stored = await tiers.hot.attempt(operation, key, (hot) => hot.getAll(key));
-  if (stored === FAILED) return (await readCold(tiers, operation, key))?.session;
-  const view = readHotEntry(stored);
+  const view = await readHot(tiers, operation, key);
+  if (view === FAILED) return (await readCold(tiers, operation, key))?.session;
   const found = lookUp(view);
   // A hit, on every request, resolves without another async step.
   return found.kind === 'hit' ? found.session : fromCold(tiers, operation, key, view, found.kind);
@@ -88,9 +96,8 @@ export async function readField(
   field: string,
 ): Promise<Uint8Array | undefined> {
   const name = storedName(field);
-  const stored = await tiers.hot.attempt(operation, key, (hot) => hot.getAll(key));
-  if (stored === FAILED) return tiers.cold.call(operation, (cold) => cold.get(key, name));
-  const view = readHotEntry(stored);
+  const view = await readHot(tiers, operation, key);
+  if (view === FAILED) return tiers.cold.call(operation, (cold) => cold.get(key, name));
   if (isComplete(view) && view.lookup !== 'miss') {
     if (formOf(view, field) === 'pointer') {
       return tiers.cold.call(operation, (cold) => cold.get(key, name));
