@@ -5,7 +5,10 @@
  * - `GET /api/session`: the example app's session read, on Redis over Postgres, with a real
  *   session cookie from `POST /api/login`;
  * - `GET /api/plain`: a small JSON response, the baseline;
- * - `GET /api/iron`: an iron-session cookie read with `getIronSession`.
+ * - `GET /api/iron`: an iron-session cookie read with `getIronSession`;
+ * - `GET /api/limit`: the practical limit of a server-side session, an HMAC-signed id checked
+ *   with Web Crypto and one `HGETALL` of a plain hash (no expiry, no rotation), so every run
+ *   shows how far the session route is from it on the machine of the moment.
  * Each ratio is taken within a round, then the median over rounds is reported.
  *
  * Run alone: `node node_modules/jiti/lib/jiti-cli.mjs bench/http/run.ts [--quick]`.
@@ -17,6 +20,7 @@
 /// <reference path="./autocannon.d.ts" />
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -59,8 +63,12 @@ const SESSION_SECRET = 'bench-only-secret-of-the-ruts-http-benchmark-0123456789'
 const IRON_COOKIE = 'bench-iron';
 const CONNECTIONS = 50;
 
-type RouteName = 'session' | 'plain' | 'iron';
-const ROUTES: readonly RouteName[] = ['session', 'plain', 'iron'];
+/** Must match `bench/http/app/lib/limit.ts`. */
+const LIMIT_COOKIE = 'bench-limit';
+const LIMIT_PREFIX = `${REDIS_PREFIX}limit:`;
+
+type RouteName = 'session' | 'plain' | 'iron' | 'limit';
+const ROUTES: readonly RouteName[] = ['session', 'plain', 'iron', 'limit'];
 
 interface Sample {
   reqPerSec: number;
@@ -196,6 +204,22 @@ async function load(
   };
 }
 
+/**
+ * Stores the session of `/api/limit` as a plain hash and returns its cookie value: a random id
+ * and its HMAC-SHA256 under the bench secret.
+ */
+async function limitSession(): Promise<string> {
+  const id = randomBytes(16).toString('base64url');
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  try {
+    await redis.connect();
+    await redis.hset(`${LIMIT_PREFIX}${id}`, { userId: 'u_bench', username: 'bench' });
+  } finally {
+    redis.disconnect();
+  }
+  return `${id}.${createHmac('sha256', SESSION_SECRET).update(id).digest('base64url')}`;
+}
+
 async function cleanUp(): Promise<void> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true });
   try {
@@ -233,13 +257,14 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
       session: { cookie: sessionCookie },
       plain: {},
       iron: { cookie: `${IRON_COOKIE}=${ironSeal}` },
+      limit: { cookie: `${LIMIT_COOKIE}=${await limitSession()}` },
     };
     await check(base, headers);
 
     log(`warm-up: ${warmupSeconds} s per route`);
     for (const route of ROUTES) await load(`${base}/api/${route}`, headers[route], warmupSeconds);
 
-    const samples: Record<RouteName, Sample[]> = { session: [], plain: [], iron: [] };
+    const samples: Record<RouteName, Sample[]> = { session: [], plain: [], iron: [], limit: [] };
     for (let round = 1; round <= rounds; round++) {
       // Rotated, as in the other cases, so no route always runs first after another's load.
       for (let k = 0; k < ROUTES.length; k++) {
@@ -282,6 +307,16 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
         target: '>= 1.5',
         met: vsIron >= 1.5,
         absolute: { ...figures('session', 'session'), ...figures('iron', 'iron'), ...setup },
+      },
+      {
+        case: 'HTTP: GET /api/session vs the practical-limit route (HMAC id + HGETALL)',
+        ratio: perRound('session', 'limit'),
+        absolute: { ...figures('session', 'session'), ...figures('limit', 'limit'), ...setup },
+      },
+      {
+        case: 'HTTP: practical-limit route (HMAC id + HGETALL) vs plain JSON route',
+        ratio: perRound('limit', 'plain'),
+        absolute: { ...figures('limit', 'limit'), ...figures('plain', 'plain'), ...setup },
       },
       {
         case: 'HTTP: iron-session route vs plain JSON route',
