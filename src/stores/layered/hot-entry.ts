@@ -268,13 +268,19 @@ function hotName(field: string, form: HotForm | 'copy'): string {
 
 const FORMS = ['copy', 'timed', 'pointer', 'hot'] as const;
 
-/** Writes that remove `field` from hot in every form but `kept`: a TTL of zero removes a field. */
+/** A write that removes `name` from hot, in the same `setMany` as others: a TTL of zero does. */
+function removal(name: string): FieldWrite {
+  return { field: name, value: EMPTY, ttlMs: 0 };
+}
+
+/** Writes that remove `field` from hot in every form but `kept`. */
 export function otherForms(field: string, kept?: HotForm | 'copy'): FieldWrite[] {
-  return FORMS.filter((form) => form !== kept).map((form) => ({
-    field: hotName(field, form),
-    value: EMPTY,
-    ttlMs: 0,
-  }));
+  return FORMS.filter((form) => form !== kept).map((form) => removal(hotName(field, form)));
+}
+
+/** A field's true remaining TTL: its own, capped by the cold session's (`null`: none). */
+function cappedTtl(fieldTtl: number, sessionTtl: number | null): number {
+  return sessionTtl === null ? fieldTtl : Math.min(fieldTtl, sessionTtl);
 }
 
 /**
@@ -296,7 +302,7 @@ export function copyEntries(
     return [{ field: hotName(field, 'copy'), value }, ...otherForms(field, 'copy')];
   }
   if (fieldTtl <= 0) return otherForms(field);
-  const trueTtl = sessionTtl === null ? fieldTtl : Math.min(fieldTtl, sessionTtl);
+  const trueTtl = cappedTtl(fieldTtl, sessionTtl);
   const life = hotLife(hotTtl, trueTtl);
   const bytes = new Uint8Array(TIMED_HEADER + value.byteLength);
   writeNumbers(bytes, 0, [trueTtl, life]);
@@ -318,10 +324,10 @@ export function pointerEntries(
   hotTtl: number,
 ): FieldWrite[] {
   if (typeof fieldTtl === 'number' && fieldTtl <= 0) return otherForms(field);
-  const ttlMs =
-    typeof fieldTtl === 'number'
-      ? hotLife(hotTtl, sessionTtl === null ? fieldTtl : Math.min(fieldTtl, sessionTtl))
-      : hotLife(hotTtl, sessionTtl);
+  const ttlMs = hotLife(
+    hotTtl,
+    typeof fieldTtl === 'number' ? cappedTtl(fieldTtl, sessionTtl) : sessionTtl,
+  );
   return [
     { field: hotName(field, 'pointer'), value: EMPTY, ttlMs },
     ...otherForms(field, 'pointer'),
@@ -372,11 +378,11 @@ export function warmingToken(value: Uint8Array): string {
 }
 
 /**
- * The entry every hot write carries: it removes a warm's mark (a TTL of zero removes a field),
- * so a warm that read cold before the write does not mark its older snapshot complete.
+ * The entry every hot write carries: it removes a warm's mark, so a warm that read cold before
+ * the write does not mark its older snapshot complete.
  */
 export function warmRacedEntry(): FieldWrite {
-  return { field: WARMING_FIELD, value: EMPTY, ttlMs: 0 };
+  return removal(WARMING_FIELD);
 }
 
 /**
@@ -409,8 +415,8 @@ export function warmEntries(
   ]);
   const entries: FieldWrite[] = [
     { field: COMPLETE_FIELD, value: complete },
-    // ~complete now holds the newest timing; a TTL of zero removes the field.
-    { field: TIMING_FIELD, value: EMPTY, ttlMs: 0 },
+    // ~complete now holds the newest timing.
+    removal(TIMING_FIELD),
   ];
   for (const [name, { value, ttlMs }] of cold.fields) {
     const had = formOf(view, name);
