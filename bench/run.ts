@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     // identical members, 64 in flight, 7 s each: over 8 runs their median ratio strayed from 1
     // by 0.027 (rms) with 21 rounds of 333 ms, and by 0.015 with 140 rounds of 50 ms.
     timing: quick
-      ? { rounds: 12, sliceMs: 50, warmupMs: 100 }
+      ? { rounds: 6, sliceMs: 50, warmupMs: 100 }
       : { rounds: 140, sliceMs: 50, warmupMs: 500 },
     sessions: quick ? 128 : 512,
     log: (message) =>

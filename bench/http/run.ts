@@ -238,8 +238,8 @@ async function cleanUp(): Promise<void> {
 }
 
 export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
-  const seconds = options.quick ? 3 : 10;
-  const rounds = options.quick ? 2 : 5;
+  const seconds = options.quick ? 2 : 10;
+  const rounds = options.quick ? 1 : 5;
   const warmupSeconds = options.quick ? 1 : 3;
 
   if (process.env.BENCH_HTTP_SKIP_BUILD !== '1') build();

@@ -2,11 +2,14 @@
  * Case 5 of the benchmarks: scale.
  *
  * - Read latency (`getAll` of the bench's typical 10-field, ~1 KB session, one read at a time on
- *   random keys) with 1k sessions stored against 1M stored (100k with `--quick`), for Redis and
+ *   random keys) with 1k sessions stored against 1M stored (20k with `--quick`), for Redis and
  *   for Postgres. Both populations exist side by side, so the rounds interleave: the 1k sessions
  *   live in Redis db 14 and in their own tables, the 1M in Redis db 15 and their own tables.
  *   Postgres' rounds also time a raw prepared `SELECT` of the same rows, to show how much of the
- *   slowdown is the server's own.
+ *   slowdown is the server's own, and the floor: a prepared `SELECT` by primary key of one row
+ *   per session holding the whole payload, the fewest pages any layout can touch. On Linux they
+ *   also count what the large rounds read from disk (`pgpgin`), which is where the time goes
+ *   once the tables outgrow Postgres' buffers and the OS keeps too little of them cached.
  * - A Postgres sweep of 1M expired sessions (their 10M fields go by cascade): its duration, and
  *   the read p99 of live sessions in the same tables while it runs against idle.
  *
@@ -21,6 +24,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { msgpackCodec } from '../../src/codecs/msgpack-codec.ts';
@@ -102,6 +106,30 @@ function rawPostgresReader(client: pg.Client, tables: PostgresStore['tables']): 
   return async (key) => (await client.query({ name, text, values: [key] })).rowCount ?? 0;
 }
 
+/**
+ * The floor: one prepared `SELECT` by primary key of a single row that holds the whole
+ * session, keyed by the SHA-256 of the store key. No layout that keeps a session's data in
+ * Postgres can touch fewer pages, so its ratio bounds every store's.
+ */
+function floorReader(client: pg.Client, table: string): Reader {
+  const text = `SELECT data FROM ${table} WHERE key = $1`;
+  const name = `bench-floor-read-${table}`;
+  return async (key) => {
+    const values = [createHash('sha256').update(key).digest()];
+    return (await client.query({ name, text, values })).rowCount ?? 0;
+  };
+}
+
+/** KiB read from block devices since boot (Linux' `pgpgin`); `NaN` where there is no such count. */
+function diskReadKiB(): number {
+  try {
+    const match = /^pgpgin (\d+)$/m.exec(readFileSync('/proc/vmstat', 'utf8'));
+    return match ? Number(match[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Latencies in µs of `count` sequential reads of random keys among `1..population`. */
 async function sampleReads(
   read: Reader,
@@ -128,6 +156,8 @@ interface TierReads {
   p50: number[];
   p99: number[];
   all: number[];
+  /** KiB the machine read from disk while this tier's rounds ran. */
+  diskKiB: number;
 }
 
 /** A store's reads of the 1k population and of the large one. */
@@ -149,8 +179,8 @@ async function interleavedReads(
   perRound: number,
 ): Promise<PairReads[]> {
   const out = pairs.map(() => ({
-    small: { p50: [], p99: [], all: [] } as TierReads,
-    large: { p50: [], p99: [], all: [] } as TierReads,
+    small: { p50: [], p99: [], all: [], diskKiB: 0 } as TierReads,
+    large: { p50: [], p99: [], all: [], diskKiB: 0 } as TierReads,
   }));
   // Warm-up: connections, scripts, prepared statements.
   for (const { small, large } of pairs) {
@@ -163,8 +193,10 @@ async function interleavedReads(
         ['small', SMALL_COUNT],
         ['large', largeCount],
       ] as const) {
+        const disk = diskReadKiB();
         const sorted = (await sampleReads(pair[tier], population, perRound)).sort((a, b) => a - b);
         const reads = (out[i] as PairReads)[tier];
+        reads.diskKiB += diskReadKiB() - disk;
         reads.p50.push(percentile(sorted, 50));
         reads.p99.push(percentile(sorted, 99));
         reads.all.push(...sorted);
@@ -196,6 +228,10 @@ function scaleResult(
       'large sessions': largeCount,
       rounds,
       'reads per round': reads.small.all.length / rounds,
+      ...(Number.isFinite(reads.large.diskKiB) && {
+        'large disk KiB per read':
+          Math.round((reads.large.diskKiB / reads.large.all.length) * 10) / 10,
+      }),
     },
   };
 }
@@ -325,6 +361,28 @@ async function loadPostgres(
   await client.query(`SET session_replication_role = DEFAULT`);
 }
 
+/**
+ * Creates `table` with one row per session `1..count`: the SHA-256 of its store key, and the
+ * template session's values concatenated (its whole payload, about 760 B).
+ */
+async function loadFloor(
+  client: pg.Client,
+  store: PostgresStore,
+  table: string,
+  count: number,
+): Promise<void> {
+  const { sessions, fields } = store.tables;
+  await client.query(`CREATE TABLE ${table} (key bytea PRIMARY KEY, data bytea NOT NULL)`);
+  await client.query(`INSERT INTO ${table} (key, data)
+    SELECT sha256(convert_to(${SQL_KEY('g')}, 'UTF8')), t.data
+    FROM generate_series(1, ${count}) AS g, (
+      SELECT string_agg(f.value, ''::bytea ORDER BY f.name) AS data
+      FROM ${sessions} AS s JOIN ${fields} AS f ON f.session_id = s.id
+      WHERE s.key = '${TEMPLATE_KEY}'
+    ) AS t`);
+  await client.query(`ANALYZE ${table}`);
+}
+
 async function postgresCases(
   largeCount: number,
   rounds: number,
@@ -355,6 +413,10 @@ async function postgresCases(
     await loadPostgres(admin, large, 1, largeCount);
     await admin.query(`ANALYZE ${small.tables.sessions}, ${small.tables.fields}`);
     await admin.query(`ANALYZE ${large.tables.sessions}, ${large.tables.fields}`);
+    const smallFloor = `${SCHEMA}.${SMALL_TABLES}floor`;
+    const largeFloor = `${SCHEMA}.${LARGE_TABLES}floor`;
+    await loadFloor(admin, small, smallFloor, SMALL_COUNT);
+    await loadFloor(admin, large, largeFloor, largeCount);
     const loadMs = Date.now() - started;
     log(`Postgres: loaded ${largeCount} + ${SMALL_COUNT} sessions in ${loadMs} ms`);
     const size = await admin.query<{ bytes: string }>(
@@ -362,13 +424,14 @@ async function postgresCases(
       [large.tables.sessions, large.tables.fields],
     );
     started = Date.now();
-    const [reads, raw] = await interleavedReads(
+    const [reads, raw, floor] = await interleavedReads(
       [
         { small: storeReader(small), large: storeReader(large) },
         {
           small: rawPostgresReader(admin, small.tables),
           large: rawPostgresReader(admin, large.tables),
         },
+        { small: floorReader(admin, smallFloor), large: floorReader(admin, largeFloor) },
       ],
       largeCount,
       rounds,
@@ -383,6 +446,12 @@ async function postgresCases(
     scale.absolute['raw SELECT p50 ratio'] = Math.round(rawScale.ratio * 100) / 100;
     scale.absolute['raw 1k p50 µs'] = rawScale.absolute['1k p50 µs'] as number;
     scale.absolute['raw large p50 µs'] = rawScale.absolute['large p50 µs'] as number;
+    const floorScale = scaleResult('Postgres', floor as PairReads, largeCount, rounds);
+    scale.absolute['floor SELECT p50 ratio'] = Math.round(floorScale.ratio * 100) / 100;
+    scale.absolute['floor 1k p50 µs'] = floorScale.absolute['1k p50 µs'] as number;
+    scale.absolute['floor large p50 µs'] = floorScale.absolute['large p50 µs'] as number;
+    const floorDisk = floorScale.absolute['large disk KiB per read'];
+    if (floorDisk !== undefined) scale.absolute['floor large disk KiB per read'] = floorDisk;
 
     // The sweep: every loaded session expires; 1k live ones are added to read meanwhile.
     started = Date.now();
@@ -446,10 +515,10 @@ async function postgresCases(
 }
 
 export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
-  const largeCount = options.quick ? 100_000 : 1_000_000;
-  const rounds = options.quick ? 3 : 5;
-  const perRound = options.quick ? 1_000 : 3_000;
-  const sweepReads = options.quick ? 2_000 : 5_000;
+  const largeCount = options.quick ? 20_000 : 1_000_000;
+  const rounds = options.quick ? 2 : 5;
+  const perRound = options.quick ? 500 : 3_000;
+  const sweepReads = options.quick ? 1_000 : 5_000;
   const redis = await redisCase(largeCount, rounds, perRound);
   const postgres = await postgresCases(largeCount, rounds, perRound, sweepReads);
   return [redis, ...postgres];
