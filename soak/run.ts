@@ -19,7 +19,7 @@
  *
  * The warm-up is long enough for the server's heap to reach its working size: under this load
  * RSS climbs for the first 10,000 requests or so and is flat after that, so the warm-up runs
- * its seconds and then goes on in 10 s slices until it has served that many. That is about 15 s
+ * its seconds and then goes on in short slices until it has served that many. That is about 15 s
  * on a fast day here, and over 40 s when the machine runs a few times slower; a warm-up that
  * stopped at a fixed time would measure the climb rather than a leak.
  *
@@ -46,7 +46,9 @@ const LOG_FILE = path.join(REPOSITORY_ROOT, 'node_modules', '.cache', 'ruts-soak
 const MAX_RSS_GROWTH = 0.1;
 /** Requests the warm-up serves at least, however long they take (see above). */
 const WARMUP_REQUESTS = 10_000;
-/** The most 10 s slices the warm-up adds to reach them, so a server that serves nothing stops it. */
+/** The length of each slice the warm-up adds to reach them. */
+const WARMUP_SLICE_SECONDS = 10;
+/** The most slices it adds, so a server that serves nothing does not hold it up for ever. */
 const MAX_WARMUP_SLICES = 12;
 /** Seconds of samples whose median stands for the RSS at the end of a phase. */
 const RSS_WINDOW_SECONDS = 5;
@@ -147,17 +149,21 @@ interface WarmUp {
   sessionsCreated: number;
 }
 
-/** Loads for `seconds`, then in 10 s slices until {@link WARMUP_REQUESTS} have been served. */
+/** Loads for `seconds`, then in slices until {@link WARMUP_REQUESTS} have been served. */
 async function warmUp(url: string, connections: number, seconds: number): Promise<WarmUp> {
   const total: WarmUp = { requests: 0, non2xx: 0, errors: 0, sessionsCreated: 0 };
   for (let slice = 0; slice <= MAX_WARMUP_SLICES; slice++) {
-    const { result, counts } = await load(url, connections, slice === 0 ? seconds : 10);
+    const { result, counts } = await load(
+      url,
+      connections,
+      slice === 0 ? seconds : WARMUP_SLICE_SECONDS,
+    );
     total.requests += result.requests.total;
     total.non2xx += result.non2xx;
     total.errors += result.errors;
     total.sessionsCreated += counts.sessionsCreated;
     if (total.requests >= WARMUP_REQUESTS) break;
-    log(`warm-up: ${total.requests} requests so far; 10 s more`);
+    log(`warm-up: ${total.requests} requests so far; ${WARMUP_SLICE_SECONDS} s more`);
   }
   return total;
 }
