@@ -33,6 +33,7 @@ import pg from 'pg';
 import { type ExternalResult as BenchResult, runWhenMain } from '../lib/external-case.ts';
 import { median } from '../lib/harness.ts';
 import { unlinkKeysUnder } from '../lib/redis-cleanup.ts';
+import { LIMIT_COOKIE, LIMIT_PREFIX } from './app/lib/limit.ts';
 
 export type { ExternalResult as BenchResult } from '../lib/external-case.ts';
 
@@ -62,10 +63,6 @@ const REDIS_PREFIX = 'ruts-bench-http:';
 const SESSION_SECRET = 'bench-only-secret-of-the-ruts-http-benchmark-0123456789';
 const IRON_COOKIE = 'bench-iron';
 const CONNECTIONS = 50;
-
-/** Must match `bench/http/app/lib/limit.ts`. */
-const LIMIT_COOKIE = 'bench-limit';
-const LIMIT_PREFIX = `${REDIS_PREFIX}limit:`;
 
 type RouteName = 'session' | 'plain' | 'iron' | 'limit';
 const ROUTES: readonly RouteName[] = ['session', 'plain', 'iron', 'limit'];
