@@ -31,6 +31,8 @@ export interface Outcome {
   readonly phase: Phase;
   /** `undefined` when it succeeded (a read also had to return the right data). */
   readonly failure?: string;
+  /** For a failed read, what was wrong: the error's message and cause, or the data it lacked. */
+  readonly detail?: string;
 }
 
 /** One write of fresh fields to an existing session, and what became of it. */
@@ -139,6 +141,7 @@ export class MixedLoad {
     const confirmed = [...(this.#resolved.get(key) ?? [])];
     const choice = Math.random();
     let failure: string | undefined;
+    let detail: string | undefined;
     try {
       if (choice < 0.4) {
         failure = expectValue(await this.#store.get(key, SEED_FIELD), seedValue(key));
@@ -152,9 +155,12 @@ export class MixedLoad {
       }
     } catch (error) {
       failure = errorClass(error);
+      detail = errorDetail(error);
     }
     this.outcomes.push(
-      failure === undefined ? { kind: 'read', phase } : { kind: 'read', phase, failure },
+      failure === undefined
+        ? { kind: 'read', phase }
+        : { kind: 'read', phase, failure, detail: detail ?? failure },
     );
   }
 }
@@ -186,12 +192,28 @@ export function errorClass(error: unknown): string {
   return `untyped ${name}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-/** Counts of outcomes, by phase and kind, and failures by class. */
+/** An error's message, and its cause's, so a failed read says why it failed. */
+function errorDetail(error: unknown): string {
+  const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : undefined;
+  return cause === undefined ? message(error) : `${message(error)} (cause: ${message(cause)})`;
+}
+
+/**
+ * Counts of outcomes, by phase and kind; failures by class; and failed reads by phase and what
+ * was wrong, so a test that expects none shows what it got.
+ */
 export function tally(outcomes: readonly Outcome[]) {
   const count = (match: (o: Outcome) => boolean) => outcomes.filter(match).length;
   const failures = new Map<string, number>();
-  for (const { failure } of outcomes) {
-    if (failure !== undefined) failures.set(failure, (failures.get(failure) ?? 0) + 1);
+  const failedReads = new Map<string, number>();
+  for (const { kind, phase, failure, detail } of outcomes) {
+    if (failure === undefined) continue;
+    failures.set(failure, (failures.get(failure) ?? 0) + 1);
+    if (kind === 'read') {
+      const what = `${phase}: ${detail}`;
+      failedReads.set(what, (failedReads.get(what) ?? 0) + 1);
+    }
   }
   return {
     total: outcomes.length,
@@ -202,6 +224,7 @@ export function tally(outcomes: readonly Outcome[]) {
     failed: (kind: Outcome['kind'], phase?: Phase) =>
       count((o) => o.kind === kind && o.failure !== undefined && (!phase || o.phase === phase)),
     failures,
+    failedReads,
   };
 }
 

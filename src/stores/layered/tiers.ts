@@ -8,9 +8,17 @@
  * the connection fails exactly like one that never ran. Hot's entry for the session may then be
  * stale, so it must not outlive the outage. It is not deleted at once, because while cold is
  * down hot is all that can serve the session: the key is remembered as unconfirmed, hot keeps
- * answering reads of it, and the first cold call that succeeds again, whatever its key,
+ * answering reads of it, and the first cold call that shows cold is back, whatever its key,
  * invalidates the hot entries of every unconfirmed key before it resolves, so the next read
- * warms from cold and the tiers agree. Changes that end a session (`delete`, `rename` and an
+ * warms from cold and the tiers agree.
+ *
+ * A call shows cold is back when it succeeds and no cold call failed while it was under way. A
+ * call already under way when a change failed may have been answered just before the outage;
+ * and a server shutting down fails its connections one by one, so a call can still succeed on
+ * one not yet closed while the calls around it fail. Taking either for recovery would invalidate
+ * hot while cold is still down, failing every read of those sessions until it is back.
+ *
+ * Changes that end a session (`delete`, `rename` and an
  * `expire` to zero) invalidate hot at once instead: the caller wanted that session gone, and
  * an outage must not keep a session readable that may have been destroyed or moved away from
  * a leaked id.
@@ -58,8 +66,6 @@ export type Invalidation = 'later' | 'now' | 'never';
 interface Unconfirmed {
   readonly operation: LayeredOperation;
   readonly error: unknown;
-  /** How many cold calls had started when it rejected: see {@link HotTier.confirm}. */
-  readonly after: number;
 }
 
 /** The hot store, with failure reporting and the hot TTL every hot write uses. */
@@ -163,12 +169,7 @@ export class HotTier {
    * hot entries keep serving reads until {@link confirm}. The oldest key beyond the bound is
    * forgotten, and reported as `hot-stale` with the failure that made it unconfirmed.
    */
-  unconfirmed(
-    operation: LayeredOperation,
-    keys: readonly string[],
-    error: unknown,
-    after: number,
-  ): void {
+  unconfirmed(operation: LayeredOperation, keys: readonly string[], error: unknown): void {
     for (const key of keys) {
       this.#unconfirmed.delete(key);
       if (this.#unconfirmed.size >= MAX_UNCONFIRMED_KEYS) {
@@ -179,26 +180,18 @@ export class HotTier {
           this.emit({ type: 'hot-stale', key: forgotten, operation: failed, error: why });
         }
       }
-      this.#unconfirmed.set(key, { operation, error, after });
+      this.#unconfirmed.set(key, { operation, error });
     }
   }
 
   /**
-   * Cold answered call number `call`: invalidates the hot entry of every key that became
-   * unconfirmed before that call started, so the next read warms it from cold. A call that was
-   * already under way when a change failed proves nothing: it may have been answered just before
-   * the outage, and invalidating then would send reads to a cold store that is still down.
-   * Resolves once those invalidations, and any already under way, are done.
+   * Cold is back: invalidates the hot entry of every unconfirmed key, so the next read warms it
+   * from cold. Resolves once those invalidations, and any already under way, are done.
    */
-  async confirm(call: number): Promise<void> {
-    const pending: [string, Unconfirmed][] = [];
-    // Entries are in the order they failed in, so `after` only grows along the map.
-    for (const entry of this.#unconfirmed) {
-      if (entry[1].after >= call) break;
-      pending.push(entry);
-    }
-    if (pending.length > 0) {
-      for (const [key] of pending) this.#unconfirmed.delete(key);
+  confirm(): Promise<void> {
+    if (this.#unconfirmed.size > 0) {
+      const pending = [...this.#unconfirmed];
+      this.#unconfirmed.clear();
       const invalidated = Promise.all([
         this.#confirming,
         ...pending.map(([key, { operation }]) => this.invalidate(operation, key)),
@@ -207,6 +200,14 @@ export class HotTier {
       });
       this.#confirming = invalidated;
     }
+    return this.confirmed();
+  }
+
+  /**
+   * Resolves once the invalidations a confirmation started are done, so that no cold call that
+   * succeeds resolves while hot may still serve an entry it is invalidating.
+   */
+  async confirmed(): Promise<void> {
     await this.#confirming;
   }
 
@@ -227,14 +228,16 @@ export class HotTier {
 }
 
 /**
- * The cold store, whose failures fail the operation. Each call that succeeds first lets hot
- * invalidate the keys left unconfirmed while cold was failing.
+ * The cold store, whose failures fail the operation. Each call that shows cold is back first
+ * lets hot invalidate the keys left unconfirmed while cold was failing.
  */
 export class ColdTier {
   readonly store: SessionStore;
   readonly #hot: HotTier;
-  /** Cold calls started so far: each call's number orders it against failed changes. */
+  /** Cold calls started so far: each call's number orders it against failed ones. */
   #started = 0;
+  /** How many calls had started when the last store failure came: see the module's notes. */
+  #failedAfter = 0;
 
   constructor(store: SessionStore, hot: HotTier) {
     this.store = store;
@@ -264,14 +267,16 @@ export class ColdTier {
     } catch (error) {
       const failure = coldError(operation, error);
       if (failure instanceof StoreError) {
-        if (ifUnsure === 'later') this.#hot.unconfirmed(operation, keys, failure, this.#started);
+        this.#failedAfter = this.#started;
+        if (ifUnsure === 'later') this.#hot.unconfirmed(operation, keys, failure);
         if (ifUnsure === 'now') {
           await Promise.all(keys.map((key) => this.#hot.invalidate(operation, key)));
         }
       }
       throw failure;
     }
-    await this.#hot.confirm(number);
+    // Only a call that started after the last failure, and so overlapped none, shows cold is back.
+    await (number > this.#failedAfter ? this.#hot.confirm() : this.#hot.confirmed());
     return result;
   }
 }

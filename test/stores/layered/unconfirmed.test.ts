@@ -200,6 +200,32 @@ describe('LayeredStore when a cold change fails and may have happened', () => {
     expect(text(await store.get(key, 'a'))).toBe('new');
   });
 
+  it('is not confirmed by a call during which another cold call failed', async () => {
+    const { store, hot, cold } = await warmSessions();
+    cold.loseRepliesWhen((m) => m === 'setMany');
+    const change = [
+      { field: 'a', value: utf8('new') },
+      { field: 'b', value: utf8('2') },
+    ];
+    await expect(store.setMany(key, change, write())).rejects.toBeInstanceOf(StoreError);
+    cold.loseRepliesWhen(() => false);
+    // Cold is shutting down: a write gets through on a connection not yet closed, while a read
+    // started after it fails.
+    const late = cold.hold('set');
+    const answered = store.set(other, { field: 'y', value: utf8('2') }, write());
+    cold.kill();
+    await expect(store.getAll('fam00000.nobody')).rejects.toBeInstanceOf(StoreError);
+    late.release();
+    await answered;
+    // Hot goes on serving the session while cold is down.
+    expect(await hot.inner.getAll(key)).toBeDefined();
+    expect(text(await store.get(key, 'a'))).toBe('old');
+    cold.revive();
+    await coldAnswers(store);
+    expect(await hot.inner.getAll(key)).toBeUndefined();
+    expect(text(await store.get(key, 'a'))).toBe('new');
+  });
+
   it("leaves hot alone after an 'extend' that may have happened: hot's shorter life is still true", async () => {
     const { store, hot, cold, events } = await warmSessions();
     cold.loseRepliesWhen((method) => method === 'expire');
