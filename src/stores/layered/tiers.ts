@@ -18,10 +18,9 @@
  * one not yet closed while the calls around it fail. Taking either for recovery would invalidate
  * hot while cold is still down, failing every read of those sessions until it is back.
  *
- * Changes that end a session (`delete`, `rename` and an
- * `expire` to zero) invalidate hot at once instead: the caller wanted that session gone, and
- * an outage must not keep a session readable that may have been destroyed or moved away from
- * a leaked id.
+ * Changes that end a session (`delete`, `rename` and an `expire` to zero) invalidate hot at once
+ * instead: the caller wanted that session gone, and an outage must not keep a session readable
+ * that may have been destroyed or moved away from a leaked id.
  *
  * The invalidation deletes the entry from the shared hot tier, for every process, but only this
  * process remembers which keys are unconfirmed: if it exits before cold answers it again, the
