@@ -7,6 +7,7 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { Redis } from 'ioredis';
 import { msgpackCodec } from '../../src/codecs/msgpack-codec.ts';
 import { createSessionManager } from '../../src/core/session-manager.ts';
 import { MemoryStore } from '../../src/stores/memory-store.ts';
@@ -30,47 +31,95 @@ function collector(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-export async function memoryCase(ctx: CaseContext): Promise<Row[]> {
-  const { redis } = ctx.services;
-  const rows: Row[] = [];
+/** The listpack limit the README recommends for session hashes, in bytes per value. */
+const RECOMMENDED_LISTPACK_VALUE = '1024';
 
-  // Redis: the same sessions through ruts and as a plain hash of the same ten fields.
-  const sample = 50;
-  const store = new RedisStore({ client: redis, prefix: `${REDIS_PREFIX}mem:` });
+/** Redis memory of the same sessions through ruts and as a plain hash of the same ten fields. */
+async function redisBytes(redis: Redis, prefix: string, sample: number) {
+  const store = new RedisStore({ client: redis, prefix });
   const created = await createSessions(managerFor(store), sample);
-  let rutsBytes = 0;
-  let plainBytes = 0;
+  let ruts = 0;
+  let plain = 0;
   let payload = 0;
   for (const [n, s] of created.entries()) {
     const data = typicalSession(n);
     payload += payloadBytes(data);
-    rutsBytes += Number(
-      await redis.memory('USAGE', sessionKey(`${REDIS_PREFIX}mem:`, s.key), 'SAMPLES', 0),
-    );
-    const plainKey = `${REDIS_PREFIX}mem-plain:${n}`;
+    ruts += Number(await redis.memory('USAGE', sessionKey(prefix, s.key), 'SAMPLES', 0));
+    const plainKey = `${prefix}plain:${n}`;
     const args: (string | Buffer)[] = [];
     for (const [name, value] of Object.entries(data))
       args.push(name, Buffer.from(msgpackCodec.encode(value)));
     await redis.hset(plainKey, ...(args as [string, Buffer]));
-    plainBytes += Number(await redis.memory('USAGE', plainKey, 'SAMPLES', 0));
+    plain += Number(await redis.memory('USAGE', plainKey, 'SAMPLES', 0));
   }
   const encoding = await redis.object(
     'ENCODING',
-    sessionKey(`${REDIS_PREFIX}mem:`, (created[0] as { key: string }).key),
+    sessionKey(prefix, (created[0] as { key: string }).key),
   );
+  return {
+    ratio: ruts / payload,
+    raw: {
+      bytesPerSession: Math.round(ruts / sample),
+      payloadBytes: Math.round(payload / sample),
+      plainHashBytes: Math.round(plain / sample),
+      encoding,
+    },
+  };
+}
+
+type RedisBytes = Awaited<ReturnType<typeof redisBytes>>;
+
+/** The server's `hash-max-listpack-value`: values longer than this make a hash a hashtable. */
+async function listpackValue(redis: Redis): Promise<string> {
+  const [, value] = (await redis.config('GET', 'hash-max-listpack-value')) as [string, string];
+  return value;
+}
+
+/** Runs `measure` with the server's `hash-max-listpack-value` set to `value`, then restores it. */
+async function withListpackValue<T>(
+  redis: Redis,
+  value: string,
+  measure: () => Promise<T>,
+): Promise<T> {
+  const found = await listpackValue(redis);
+  await redis.config('SET', 'hash-max-listpack-value', value);
+  try {
+    return await measure();
+  } finally {
+    await redis.config('SET', 'hash-max-listpack-value', found);
+  }
+}
+
+export async function memoryCase(ctx: CaseContext): Promise<Row[]> {
+  const { redis } = ctx.services;
+  const rows: Row[] = [];
+
+  const sample = 50;
+  const limit = await listpackValue(redis);
+  const found = await redisBytes(redis, `${REDIS_PREFIX}mem:`, sample);
+  const figuresOf = (r: RedisBytes) =>
+    `${fmtInt(r.raw.bytesPerSession)} B per session (${r.raw.encoding}); payload ` +
+    `${fmtInt(r.raw.payloadBytes)} B; plain HSET of the same fields ${fmtInt(r.raw.plainHashBytes)} B`;
   rows.push({
     group: GROUP,
     name: 'Redis bytes per session',
-    ratio: rutsBytes / payload,
+    ratio: found.ratio,
     against: 'payload bytes',
     target: { op: '<=', value: 1.5 },
-    figures: `${fmtInt(rutsBytes / sample)} B per session (${encoding}); payload ${fmtInt(payload / sample)} B; plain HSET of the same fields ${fmtInt(plainBytes / sample)} B`,
-    raw: {
-      bytesPerSession: Math.round(rutsBytes / sample),
-      payloadBytes: Math.round(payload / sample),
-      plainHashBytes: Math.round(plainBytes / sample),
-      encoding,
-    },
+    figures: `${figuresOf(found)}; the server's hash-max-listpack-value ${limit}`,
+    raw: { ...found.raw, listpackValue: Number(limit) },
+  });
+  // The same with the setting the README recommends: values up to 1 KiB keep a hash compact.
+  const tuned = await withListpackValue(redis, RECOMMENDED_LISTPACK_VALUE, () =>
+    redisBytes(redis, `${REDIS_PREFIX}mem-tuned:`, sample),
+  );
+  rows.push({
+    group: GROUP,
+    name: `Redis bytes per session, hash-max-listpack-value ${RECOMMENDED_LISTPACK_VALUE}`,
+    ratio: tuned.ratio,
+    against: 'payload bytes',
+    figures: figuresOf(tuned),
+    raw: { ...tuned.raw, listpackValue: Number(RECOMMENDED_LISTPACK_VALUE) },
   });
 
   // MemoryStore: heap after a full collection, with N sessions against none.

@@ -169,39 +169,8 @@ describe('LayeredStore when a cold change fails and may have happened', () => {
     });
   });
 
-  it('is not confirmed by a call that was already under way when the change failed', async () => {
-    const { store, hot, cold } = await warmSessions();
-    // A write to another session reaches cold before the outage; its answer arrives after.
-    const earlier = cold.hold('set');
-    const answered = store.set(other, { field: 'y', value: utf8('2') }, write());
-    cold.loseRepliesWhen((m) => m === 'setMany');
-    const failure = await store
-      .setMany(
-        key,
-        [
-          { field: 'a', value: utf8('new') },
-          { field: 'b', value: utf8('2') },
-        ],
-        write(),
-      )
-      .catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(StoreError);
-    cold.loseRepliesWhen(() => false);
-    cold.kill();
-    earlier.release();
-    await answered;
-    // That answer says nothing of cold now: hot still serves the session through the outage.
-    expect(await hot.inner.getAll(key)).toBeDefined();
-    expect(text(await store.get(key, 'a'))).toBe('old');
-    // A call started after the failure, and answered, does confirm it.
-    cold.revive();
-    await coldAnswers(store);
-    expect(await hot.inner.getAll(key)).toBeUndefined();
-    expect(text(await store.get(key, 'a'))).toBe('new');
-  });
-
-  it('is not confirmed by a call during which another cold call failed', async () => {
-    const { store, hot, cold } = await warmSessions();
+  /** The change whose reply the two tests below lose: `a` from `old` to `new`. */
+  const loseChange = async (store: LayeredStore, cold: ReturnType<typeof layered>['cold']) => {
     cold.loseRepliesWhen((m) => m === 'setMany');
     const change = [
       { field: 'a', value: utf8('new') },
@@ -209,6 +178,38 @@ describe('LayeredStore when a cold change fails and may have happened', () => {
     ];
     await expect(store.setMany(key, change, write())).rejects.toBeInstanceOf(StoreError);
     cold.loseRepliesWhen(() => false);
+  };
+
+  /**
+   * With cold down, hot still serves the session's old value; once cold is back, its first
+   * answer invalidates the entry and the next read shows the change cold committed.
+   */
+  const expectHotHeldUntilColdIsBack = async ({ store, hot, cold }: ReturnType<typeof layered>) => {
+    expect(await hot.inner.getAll(key)).toBeDefined();
+    expect(text(await store.get(key, 'a'))).toBe('old');
+    cold.revive();
+    await coldAnswers(store);
+    expect(await hot.inner.getAll(key)).toBeUndefined();
+    expect(text(await store.get(key, 'a'))).toBe('new');
+  };
+
+  it('is not confirmed by a call that was already under way when the change failed', async () => {
+    const tiers = await warmSessions();
+    const { store, cold } = tiers;
+    // A write to another session reaches cold before the outage; its answer arrives after.
+    const earlier = cold.hold('set');
+    const answered = store.set(other, { field: 'y', value: utf8('2') }, write());
+    await loseChange(store, cold);
+    cold.kill();
+    earlier.release();
+    await answered;
+    await expectHotHeldUntilColdIsBack(tiers);
+  });
+
+  it('is not confirmed by a call during which another cold call failed', async () => {
+    const tiers = await warmSessions();
+    const { store, cold } = tiers;
+    await loseChange(store, cold);
     // Cold is shutting down: a write gets through on a connection not yet closed, while a read
     // started after it fails.
     const late = cold.hold('set');
@@ -217,13 +218,7 @@ describe('LayeredStore when a cold change fails and may have happened', () => {
     await expect(store.getAll('fam00000.nobody')).rejects.toBeInstanceOf(StoreError);
     late.release();
     await answered;
-    // Hot goes on serving the session while cold is down.
-    expect(await hot.inner.getAll(key)).toBeDefined();
-    expect(text(await store.get(key, 'a'))).toBe('old');
-    cold.revive();
-    await coldAnswers(store);
-    expect(await hot.inner.getAll(key)).toBeUndefined();
-    expect(text(await store.get(key, 'a'))).toBe('new');
+    await expectHotHeldUntilColdIsBack(tiers);
   });
 
   it("leaves hot alone after an 'extend' that may have happened: hot's shorter life is still true", async () => {
