@@ -10,7 +10,7 @@ import type { SessionStore } from '../../../src/core/store-contract.ts';
 import { LayeredStore, type LayeredStoreEvent } from '../../../src/stores/layered-store.ts';
 import { MemoryStore } from '../../../src/stores/memory-store.ts';
 import { compareTiers } from '../layered-fault-load.ts';
-import { HOUR, layered, names, text, utf8, write } from './support/tier-double.ts';
+import { HOUR, layered, names, type TierDouble, text, utf8, write } from './support/tier-double.ts';
 
 const key = 'fam00000.session';
 const other = 'fam00000.other';
@@ -170,7 +170,7 @@ describe('LayeredStore when a cold change fails and may have happened', () => {
   });
 
   /** The change whose reply the two tests below lose: `a` from `old` to `new`. */
-  const loseChange = async (store: LayeredStore, cold: ReturnType<typeof layered>['cold']) => {
+  const loseChange = async (store: LayeredStore, cold: TierDouble) => {
     cold.loseRepliesWhen((m) => m === 'setMany');
     const change = [
       { field: 'a', value: utf8('new') },
