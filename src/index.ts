@@ -51,4 +51,4 @@ export type {
   WriteStrategy,
 } from './core/store-contract.ts';
 export { canSweep } from './core/store-contract.ts';
-export { MemoryStore, type MemoryStoreOptions } from './stores/memory-store.ts';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memory-store.ts';

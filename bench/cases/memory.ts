@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import type { Redis } from 'ioredis';
 import { msgpackCodec } from '../../src/codecs/msgpack-codec.ts';
 import { createSessionManager } from '../../src/core/session-manager.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { MemoryStore } from '../../src/stores/memory/memory-store.ts';
 import { sessionKey } from '../../src/stores/redis/redis-keys.ts';
 import { RedisStore } from '../../src/stores/redis/redis-store.ts';
 import type { CaseContext } from '../lib/context.ts';

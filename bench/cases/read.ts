@@ -6,7 +6,7 @@
  */
 
 import { LayeredStore } from '../../src/stores/layered-store.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { MemoryStore } from '../../src/stores/memory/memory-store.ts';
 import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.ts';
 import { prismaExecutor } from '../../src/stores/postgres/prisma-executor.ts';

@@ -30,6 +30,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { msgpackCodec } from '../../src/codecs/msgpack-codec.ts';
 import type { FieldWrite, SessionStore } from '../../src/core/store-contract.ts';
+import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.ts';
 import { sessionKey } from '../../src/stores/redis/redis-keys.ts';
 import { RedisStore } from '../../src/stores/redis/redis-store.ts';
@@ -416,13 +417,13 @@ async function postgresCases(
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   const small = new PostgresStore({
-    connectionString: DATABASE_URL,
+    executor: pgExecutor(DATABASE_URL),
     schema: SCHEMA,
     tablePrefix: SMALL_TABLES,
     migrate: true,
   });
   const large = new PostgresStore({
-    connectionString: DATABASE_URL,
+    executor: pgExecutor(DATABASE_URL),
     schema: SCHEMA,
     tablePrefix: LARGE_TABLES,
     migrate: true,

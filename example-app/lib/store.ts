@@ -1,5 +1,5 @@
 /**
- * The session store, chosen by environment and created once per server process:
+ * The session store, chosen by environment:
  *
  * | `REDIS_URL` | `DATABASE_URL` | store |
  * | --- | --- | --- |
@@ -16,7 +16,9 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { MemoryStore, type SessionStore } from 'ruts';
 import { LayeredStore } from 'ruts/layered';
-import { PostgresStore, pgliteExecutor } from 'ruts/postgres';
+import { PostgresStore } from 'ruts/postgres';
+import { pgExecutor } from 'ruts/postgres/pg';
+import { pgliteExecutor } from 'ruts/postgres/pglite';
 import { RedisStore } from 'ruts/redis';
 
 /** The example's own schema, so its tables never clash with anything else in the database. */
@@ -49,37 +51,36 @@ function hotRedisClient(url: string): Redis {
   return client;
 }
 
-function createStore(): SessionStore {
+function postgresStore(url: string): PostgresStore {
+  return new PostgresStore({ executor: pgExecutor(url), schema: SCHEMA, migrate: true });
+}
+
+/**
+ * This process's session store. Next.js may evaluate this module more than once per process
+ * (Turbopack does, for pages and for Route Handlers): the in-process parts are shared anyway, as
+ * ruts keeps one MemoryStore per name and one PGlite per folder in each process.
+ */
+export function sessionStore(): SessionStore {
   const redisUrl = process.env.REDIS_URL;
   const databaseUrl = process.env.DATABASE_URL;
   if (redisUrl && databaseUrl) {
     return new LayeredStore({
       hot: new RedisStore({ client: hotRedisClient(redisUrl), prefix: 'ruts-example:' }),
-      cold: new PostgresStore({ connectionString: databaseUrl, schema: SCHEMA, migrate: true }),
+      cold: postgresStore(databaseUrl),
     });
   }
   if (databaseUrl) {
-    return new PostgresStore({ connectionString: databaseUrl, schema: SCHEMA, migrate: true });
+    return postgresStore(databaseUrl);
   }
   if (redisUrl) return new RedisStore({ url: redisUrl, prefix: 'ruts-example:' });
   // The embedded default: no server to run, and sessions survive a restart. A MemoryStore hot
   // tier is only safe because this app runs as one process.
   return new LayeredStore({
-    hot: new MemoryStore(),
+    hot: new MemoryStore({ name: 'example-hot' }),
     cold: new PostgresStore({
       executor: pgliteExecutor(dataDir()),
       schema: SCHEMA,
       migrate: true,
     }),
   });
-}
-
-// One store per process; globalThis keeps it across dev-server module reloads, which would
-// otherwise open a second PGlite on the same folder.
-const cache = globalThis as { rutsExampleStore?: SessionStore };
-
-/** This process's session store. */
-export function sessionStore(): SessionStore {
-  cache.rutsExampleStore ??= createStore();
-  return cache.rutsExampleStore;
 }

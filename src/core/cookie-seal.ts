@@ -8,6 +8,7 @@
 import type { SealOptions } from 'iron-webcrypto';
 import { defaults, seal as ironSeal, unseal as ironUnseal, macPrefix } from 'iron-webcrypto';
 import { ConfigError } from './errors.ts';
+import { acquireShared } from './process-registry.ts';
 import { SealCache } from './seal-cache.ts';
 import { hashSessionId, isWellFormedSessionId } from './session-id.ts';
 
@@ -193,6 +194,17 @@ function readEnvelope(
 }
 
 /**
+ * The process's cache for these secrets, so that a seal one copy of this module verified costs no
+ * other copy the crypto (Next.js may evaluate the session module once for pages and again for
+ * Route Handlers and `proxy.ts`). The key holds the secrets themselves: an entry is trusted by
+ * its secret id, which means the same thing only under the same secrets.
+ */
+function sharedCache(secrets: Readonly<Record<string, string>>, size: number): SealCache {
+  const key = JSON.stringify([size, Object.entries(secrets).sort()]);
+  return acquireShared('seal-cache', key, () => new SealCache(size)).value;
+}
+
+/**
  * Turns session ids into cookie values and back.
  *
  * Verifying a seal with iron costs a key derivation, an HMAC and a decryption (a few hundred
@@ -225,7 +237,7 @@ export class CookieSealer {
     this.#current = current;
     this.#secrets = all;
     this.#ttlMs = ttlMs;
-    this.#cache = new SealCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
+    this.#cache = sharedCache(all, options.cacheSize ?? DEFAULT_CACHE_SIZE);
     this.#now = options.now ?? Date.now;
   }
 

@@ -49,6 +49,7 @@ import { deleteSession, expire, remove, rename, take } from './layered/lifecycle
 import { readField, readSession } from './layered/reads.ts';
 import { ColdTier, HotTier, type Tiers } from './layered/tiers.ts';
 import { insertCold, insertThrough, writeCold, writeThrough } from './layered/writes.ts';
+import { MemoryStore } from './memory/memory-store.ts';
 
 export type {
   LayeredEventHandler,
@@ -129,10 +130,10 @@ export class LayeredStore implements SessionStore, SweepableStore {
     const { hot, cold, hotTtl = DEFAULT_HOT_TTL, onEvent = warnOf } = options ?? {};
     assertStore('hot', hot);
     assertStore('cold', cold);
-    if (hot === cold) {
+    if (hot === cold || sameMemoryStore(hot, cold)) {
       throw new ConfigError(
         'LayeredStore hot and cold must be two different stores: the hot tier keeps its own ' +
-          'bookkeeping beside its copies. Give each tier a store (or a key prefix) of its own.',
+          'bookkeeping beside its copies. Give each tier a store (or a key prefix, or a MemoryStore name) of its own.',
       );
     }
     if (typeof hotTtl !== 'number' || !Number.isFinite(hotTtl) || hotTtl * 1000 < 1) {
@@ -244,6 +245,11 @@ export class LayeredStore implements SessionStore, SweepableStore {
         return writeThrough(this.#tiers, operation, key, entries, options);
     }
   }
+}
+
+/** Two `MemoryStore`s of one name hold the same sessions: to the tiers, they are one store. */
+function sameMemoryStore(hot: SessionStore, cold: SessionStore): boolean {
+  return hot instanceof MemoryStore && cold instanceof MemoryStore && hot.name === cold.name;
 }
 
 function assertStore(tier: 'hot' | 'cold', store: unknown): asserts store is SessionStore {

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CookieSealer } from '../../src/core/cookie-seal.ts';
 import { generateSessionId } from '../../src/core/session-id.ts';
 import { createSessionManager } from '../../src/core/session-manager.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { memoryStore } from '../support/memory-store.ts';
 
 const SECRET = 'the-current-secret-that-is-long-enough-0123';
 const RETIRED = 'a-retired-secret-that-is-also-long-enough-99';
@@ -116,7 +116,7 @@ describe('CookieSealer under fuzzing', () => {
 
 describe('a session opened from a fuzzed cookie', () => {
   it('is always "no session", and a write starts a fresh one', async () => {
-    const store = new MemoryStore();
+    const store = memoryStore();
     const manager = createSessionManager({ secret: SECRET, store });
     let issued: string | undefined;
     await manager.open(undefined, { onCookie: (c) => (issued = c.value) }).set('user', 'victim');

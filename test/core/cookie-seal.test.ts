@@ -298,7 +298,8 @@ describe('CookieSealer', () => {
     });
 
     it('verifies a cookie with crypto once, then trusts it without', async () => {
-      const sealed = await sealer().seal(generateSessionId());
+      // Sealed where nothing is cached, so the sealer under test starts without this seal.
+      const sealed = await sealer({ cacheSize: 0 }).seal(generateSessionId());
       const s = sealer();
       const calls = countSubtleCalls();
       expect(await s.unseal(sealed)).toBeDefined();
@@ -307,6 +308,19 @@ describe('CookieSealer', () => {
       expect(await s.unseal(sealed)).toBeDefined();
       expect(await s.unseal(sealed)).toBeDefined();
       expect(calls()).toBe(afterFirst);
+    });
+
+    it('shares what it verified with every sealer of the same secrets in the process', async () => {
+      const sealed = await sealer().seal(generateSessionId());
+      // Another sealer, as made by a second evaluation of the module that creates the sessions.
+      const sibling = sealer();
+      const calls = countSubtleCalls();
+      expect(await sibling.unseal(sealed)).toBeDefined();
+      expect(calls()).toBe(0);
+      // Same secret id, other secret: the cached entry must not vouch for the seal here.
+      const stranger = sealer({ secret: OTHER_SECRET });
+      expect(await stranger.unseal(sealed)).toBeUndefined();
+      expect(calls()).toBeGreaterThan(0);
     });
 
     it('does not remember failures: a bad seal pays for crypto every time', async () => {

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { jsonCodec } from '../../src/codecs/json-codec.ts';
 import { createSessionManager } from '../../src/core/session-manager.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
 import { Browser } from '../support/browser.ts';
+import { memoryStore } from '../support/memory-store.ts';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
 const NAMES = [
@@ -23,7 +23,7 @@ describe('fields named like Object.prototype members', () => {
   it('are written, read, listed and removed like any other field', async () => {
     const manager = createSessionManager<Record<string, unknown>>({
       secret,
-      store: new MemoryStore(),
+      store: memoryStore(),
       codecs: { prefs: jsonCodec },
     });
     const browser = new Browser(manager);

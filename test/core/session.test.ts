@@ -11,8 +11,8 @@ import {
 } from '../../src/core/errors.ts';
 import type { SessionConfig } from '../../src/core/session-config.ts';
 import { createSessionManager } from '../../src/core/session-manager.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
 import { Browser } from '../support/browser.ts';
+import { memoryStore } from '../support/memory-store.ts';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,7 +29,7 @@ interface Flash {
 }
 
 function setup(overrides: Partial<SessionConfig<Shop>> = {}) {
-  const store = new MemoryStore();
+  const store = memoryStore();
   const manager = createSessionManager<Shop, Flash>({ secret, store, ...overrides });
   return { store, manager, browser: new Browser(manager) };
 }
@@ -379,7 +379,7 @@ describe('Session', () => {
   });
 
   it('rejects empty and reserved keys and bad TTLs with typed errors', async () => {
-    const session = createSessionManager({ secret, store: new MemoryStore() }).open(undefined);
+    const session = createSessionManager({ secret, store: memoryStore() }).open(undefined);
     await expect(session.set('', 1)).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(session.set('@flash:notice', 1)).rejects.toBeInstanceOf(InvalidKeyError);
     // Stored as UTF-8, a lone surrogate would become U+FFFD and could merge two keys into one.

@@ -9,7 +9,7 @@ import type { CookieOptions } from '../../src/core/cookie-options.ts';
 import { ReadOnlySessionError } from '../../src/core/errors.ts';
 import type { SessionStore } from '../../src/core/store-contract.ts';
 import { createSessions, createSessionsWith } from '../../src/next/create-sessions.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { memoryStore } from '../support/memory-store.ts';
 import { countingStore } from './support/counting-store.ts';
 import { NextBrowser, NextRequestScope, parseSetCookies } from './support/next-request.ts';
 
@@ -24,7 +24,7 @@ interface Flash {
 }
 
 function setup(options: { cookie?: CookieOptions; store?: SessionStore } = {}) {
-  const store = options.store ?? new MemoryStore();
+  const store = options.store ?? memoryStore();
   const sessions = createSessions<Shop, Flash>({
     secret,
     store,
@@ -226,7 +226,7 @@ describe('getSession within one request', () => {
 
 describe('createSessionsWith', () => {
   it('drives the helpers with any of Next cookie stores', async () => {
-    const store = new MemoryStore();
+    const store = memoryStore();
     let lines: string[] = [];
     const writable = MutableRequestCookiesAdapter.wrap(new RequestCookies(new Headers()), (l) => {
       lines = l;

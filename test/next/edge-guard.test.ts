@@ -4,14 +4,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
 import { createSessionManager } from '../../src/core/session-manager.ts';
 import { createEdgeGuard } from '../../src/next/edge-guard.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { memoryStore } from '../support/memory-store.ts';
 import { liveSessionCookie, tamper } from './support/session-cookies.ts';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
 const cookie = { secure: false, maxAge: 24 * 60 * 60 };
 
 function setup() {
-  const manager = createSessionManager({ secret, store: new MemoryStore(), cookie });
+  const manager = createSessionManager({ secret, store: memoryStore(), cookie });
   const guard = createEdgeGuard({ secret, cookie, redirectTo: '/login' });
   return { manager, guard };
 }
@@ -53,7 +53,7 @@ describe('the edge guard', () => {
     const { guard } = setup();
     const other = createSessionManager({
       secret: 'another-secret-that-is-long-enough-9876543210',
-      store: new MemoryStore(),
+      store: memoryStore(),
       cookie,
     });
     expect((await guard(request(await liveSessionCookie(other)))).status).toBe(307);
@@ -81,7 +81,7 @@ describe('the edge guard', () => {
   it('looks for the __Host- cookie when the cookie options are secure', async () => {
     const manager = createSessionManager({
       secret,
-      store: new MemoryStore(),
+      store: memoryStore(),
       cookie: { secure: true },
     });
     const guard = createEdgeGuard({ secret, cookie: { secure: true } });

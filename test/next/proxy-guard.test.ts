@@ -2,13 +2,13 @@ import './support/next-runtime.ts';
 import { NextRequest } from 'next/server.js';
 import { describe, expect, it } from 'vitest';
 import { createSessions } from '../../src/next/create-sessions.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { memoryStore } from '../support/memory-store.ts';
 import { liveSessionCookie, tamper } from './support/session-cookies.ts';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
 
 function setup() {
-  const store = new MemoryStore();
+  const store = memoryStore();
   const sessions = createSessions({ secret, store, cookie: { secure: false } });
   return { store, sessions, guard: sessions.guard({ redirectTo: '/login' }) };
 }

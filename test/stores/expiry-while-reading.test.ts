@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SessionStore } from '../../src/core/store-contract.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { newKey } from '../conformance/conformance-helpers.ts';
 import {
@@ -20,6 +19,7 @@ import {
   SAME_CLOCK,
   writeSession,
 } from '../support/expiry-oracle.ts';
+import { memoryStore } from '../support/memory-store.ts';
 import {
   connectRedis,
   deleteKeysUnder,
@@ -124,7 +124,7 @@ function report(label: string, tally: ExpiryTally): void {
 
 describe('expiry while readers hammer the sessions', () => {
   it('MemoryStore never returns an expired session or field, nor misses a live one', async () => {
-    const store = new MemoryStore();
+    const store = memoryStore();
     const sessions = await seed(store, SESSIONS, SAME_CLOCK);
     const tally = await hammer(store, sessions, SAME_CLOCK);
     expect(tally.violations).toEqual([]);
@@ -152,7 +152,7 @@ describe('expiry while readers hammer the sessions', () => {
       [300, /^live (session|field) .* missing$/],
     ] as const) {
       let readSkew = 0;
-      const store = new MemoryStore({ now: () => Date.now() + readSkew });
+      const store = memoryStore({ now: () => Date.now() + readSkew });
       const sessions = await seed(store, 200, SAME_CLOCK, 800);
       readSkew = skew;
       const tally = await hammer(store, sessions, SAME_CLOCK);

@@ -9,6 +9,7 @@ import { createSessionManager } from '../../src/core/session-manager.ts';
 import type { SessionStore } from '../../src/core/store-contract.ts';
 import { LayeredStore } from '../../src/stores/layered-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
+import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { createTestSchema, type TestSchema } from '../support/postgres.ts';
 import { connectRedis, deleteKeysUnder, uniquePrefix } from './redis/redis-test-server.ts';
@@ -76,7 +77,9 @@ describe('session ids at rest', () => {
   });
 
   it('are never in Postgres rows', async () => {
-    const ids = await exercise(new PostgresStore({ pool: db.pool, schema: db.schema }));
+    const ids = await exercise(
+      new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema }),
+    );
     expectNoIdIn(await postgresDump(), ids);
   });
 
@@ -86,7 +89,7 @@ describe('session ids at rest', () => {
     try {
       const store = new LayeredStore({
         hot: new RedisStore({ client, prefix }),
-        cold: new PostgresStore({ pool: db.pool, schema: db.schema }),
+        cold: new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema }),
       });
       const ids = await exercise(store);
       const keys = await client.keys(`${prefix}*`);

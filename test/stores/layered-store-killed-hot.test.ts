@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
+import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { createTestSchema, type TestSchema } from '../support/postgres.ts';
 import {
@@ -39,7 +40,7 @@ describe('LayeredStore (Redis over Postgres) when the Redis server is killed', (
       if (outcome.status === 'rejected') throw outcome.reason;
     }
     client = fastFailingClient(redis.url);
-    cold = new PostgresStore({ pool: db.pool, schema: db.schema });
+    cold = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
     store = new LayeredStore({
       hot: new RedisStore({ client }),
       cold,

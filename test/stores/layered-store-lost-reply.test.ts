@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
 import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
+import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { createTestSchema, POSTGRES_URL, type TestSchema } from '../support/postgres.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
@@ -56,8 +57,8 @@ describe('LayeredStore (Redis over Postgres) when a commit reply is lost', () =>
     // transaction (`rename`) is the store's to handle, so nothing more is needed here.
     pool.on('error', () => {});
     client = await connectRedis();
-    cold = new PostgresStore({ pool, schema: db.schema });
-    direct = new PostgresStore({ pool: db.pool, schema: db.schema });
+    cold = new PostgresStore({ executor: pgExecutor(pool), schema: db.schema });
+    direct = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
     hot = new RedisStore({ client, prefix });
     store = new LayeredStore({ hot, cold, onEvent: (event) => events.push(event) });
   });

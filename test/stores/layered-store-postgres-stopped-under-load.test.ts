@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
 import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
+import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { type PostgresProcess, processAlive, startPostgres } from '../support/postgres-process.ts';
 import {
@@ -52,7 +53,7 @@ describe('LayeredStore (Redis over Postgres) when Postgres stops under load', ()
     // The server closing idle connections as it stops is expected, not a crash of the test.
     pool.on('error', () => {});
     client = fastFailingClient(redis.url);
-    cold = new PostgresStore({ pool });
+    cold = new PostgresStore({ executor: pgExecutor(pool) });
     hot = new RedisStore({ client });
     store = new LayeredStore({ hot, cold, onEvent: (event) => events.push(event) });
   }, 60_000);

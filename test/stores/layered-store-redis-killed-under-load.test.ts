@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
+import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { createTestSchema, type TestSchema } from '../support/postgres.ts';
 import {
@@ -43,7 +44,7 @@ describe('LayeredStore (Redis over Postgres) when Redis is killed under load', (
     redis = await startKillableRedis();
     db = await createTestSchema({ prefix: 'ruts_layered_redis_load' });
     client = fastFailingClient(redis.url);
-    cold = new PostgresStore({ pool: db.pool, schema: db.schema });
+    cold = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
     hot = new RedisStore({ client });
     store = new LayeredStore({ hot, cold, onEvent: (event) => events.push(event) });
   });

@@ -4,11 +4,13 @@ import { createSessionManager } from '../../src/core/session-manager.ts';
 import type { SessionStore, SweepableStore } from '../../src/core/store-contract.ts';
 import { formOf, isComplete, readHotEntry } from '../../src/stores/layered/hot-entry.ts';
 import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-store.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
+import { MemoryStore } from '../../src/stores/memory/memory-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
+import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { describeStoreConformance } from '../conformance/store-conformance.ts';
 import { Browser } from '../support/browser.ts';
+import { memoryStore } from '../support/memory-store.ts';
 import { createTestSchema } from '../support/postgres.ts';
 import { layered, names } from './layered/support/tier-double.ts';
 import { connectRedis, deleteKeysUnder, uniquePrefix } from './redis/redis-test-server.ts';
@@ -59,14 +61,14 @@ function describeLayeredConformance(
 }
 
 describeLayeredConformance('memory over memory', async () => {
-  const store = new LayeredStore({ hot: new MemoryStore(), cold: new MemoryStore() });
+  const store = new LayeredStore({ hot: memoryStore(), cold: memoryStore() });
   return { store, teardown: () => store.close() };
 });
 
 describeLayeredConformance('memory over Postgres', async () => {
   const db = await createTestSchema({ prefix: 'ruts_layered_memory', max: 20 });
-  const cold = new PostgresStore({ pool: db.pool, schema: db.schema });
-  const store = new LayeredStore({ hot: new MemoryStore(), cold });
+  const cold = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
+  const store = new LayeredStore({ hot: memoryStore(), cold });
   return {
     store,
     teardown: async () => {
@@ -80,7 +82,7 @@ describeLayeredConformance('Redis over Postgres', async () => {
   const db = await createTestSchema({ prefix: 'ruts_layered_redis', max: 20 });
   const client = await connectRedis();
   const prefix = uniquePrefix('layered');
-  const cold = new PostgresStore({ pool: db.pool, schema: db.schema });
+  const cold = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
   const store = new LayeredStore({ hot: new RedisStore({ client, prefix }), cold });
   return {
     store,
@@ -101,20 +103,29 @@ describe('LayeredStore', () => {
   describe('options', () => {
     it('rejects a tier that is not a session store, naming what it lacks', () => {
       const notAStore = { get: async () => undefined } as unknown as SessionStore;
-      const create = () => new LayeredStore({ hot: notAStore, cold: new MemoryStore() });
+      const create = () => new LayeredStore({ hot: notAStore, cold: memoryStore() });
       expect(create).toThrow(ConfigError);
       expect(create).toThrow(/hot must be a session store .* it lacks getAll, set,/);
-      expect(() => new LayeredStore({ hot: new MemoryStore(), cold: undefined as never })).toThrow(
+      expect(() => new LayeredStore({ hot: memoryStore(), cold: undefined as never })).toThrow(
         /cold must be a session store/,
       );
       expect(() => new LayeredStore(undefined as never)).toThrow(ConfigError);
     });
 
     it('rejects one store as both tiers', () => {
-      const store = new MemoryStore();
+      const store = memoryStore();
       expect(() => new LayeredStore({ hot: store, cold: store })).toThrow(
         /hot and cold must be two different stores/,
       );
+    });
+
+    it('rejects two MemoryStores of one name as the tiers, since they hold the same sessions', () => {
+      expect(() => new LayeredStore({ hot: new MemoryStore(), cold: new MemoryStore() })).toThrow(
+        /two different stores.*MemoryStore name/,
+      );
+      const hot = new MemoryStore({ name: 'layered-hot' });
+      const cold = new MemoryStore({ name: 'layered-cold' });
+      expect(() => new LayeredStore({ hot, cold })).not.toThrow();
     });
 
     it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, '60', 0.0001])(
@@ -122,8 +133,8 @@ describe('LayeredStore', () => {
       (hotTtl) => {
         const create = () =>
           new LayeredStore({
-            hot: new MemoryStore(),
-            cold: new MemoryStore(),
+            hot: memoryStore(),
+            cold: memoryStore(),
             hotTtl: hotTtl as number,
           });
         expect(create).toThrow(ConfigError);
@@ -134,8 +145,8 @@ describe('LayeredStore', () => {
     it('rejects an onEvent that is not a function', () => {
       const create = () =>
         new LayeredStore({
-          hot: new MemoryStore(),
-          cold: new MemoryStore(),
+          hot: memoryStore(),
+          cold: memoryStore(),
           onEvent: 'log' as never,
         });
       expect(create).toThrow(/onEvent must be a function/);
@@ -144,8 +155,8 @@ describe('LayeredStore', () => {
     it('keeps sessions in hot for an hour by default', async () => {
       let time = 1_700_000_000_000;
       const now = () => time;
-      const hot = new MemoryStore({ now });
-      const store = new LayeredStore({ hot, cold: new MemoryStore({ now }) });
+      const hot = memoryStore({ now });
+      const store = new LayeredStore({ hot, cold: memoryStore({ now }) });
       await store.set(key, { field: 'a', value: utf8('1') }, { ...write, idleMs: 2 * 3_600_000 });
       await store.getAll(key);
       const complete = async () => isComplete(readHotEntry(await hot.getAll(key)));
@@ -156,7 +167,7 @@ describe('LayeredStore', () => {
     });
 
     it('exposes the tiers it was given', () => {
-      const [hot, cold] = [new MemoryStore(), new MemoryStore()];
+      const [hot, cold] = [memoryStore(), memoryStore()];
       const store = new LayeredStore({ hot, cold });
       expect([store.hot, store.cold]).toEqual([hot, cold]);
     });
@@ -166,14 +177,14 @@ describe('LayeredStore', () => {
     it('logs each event with console.warn when no handler is given', async () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
       try {
-        const hot = new MemoryStore();
+        const hot = memoryStore();
         const broken = new Proxy(hot, {
           get: (target, property) =>
             property === 'getAll'
               ? () => Promise.reject(new Error('ECONNRESET'))
               : Reflect.get(target, property),
         });
-        const store = new LayeredStore({ hot: broken, cold: new MemoryStore() });
+        const store = new LayeredStore({ hot: broken, cold: memoryStore() });
         await store.getAll(key);
         expect(warn).toHaveBeenCalledWith(
           `ruts: LayeredStore getAll of ${key}: the hot tier failed; served from cold: ECONNRESET`,
@@ -186,7 +197,7 @@ describe('LayeredStore', () => {
 
   describe('close and sweep', () => {
     it('leaves both tiers open on close: they belong to the caller', async () => {
-      const [hot, cold] = [new MemoryStore(), new MemoryStore()];
+      const [hot, cold] = [memoryStore(), memoryStore()];
       const store = new LayeredStore({ hot, cold });
       await store.set(key, { field: 'a', value: utf8('1') }, write);
       await store.getAll(key);
@@ -196,7 +207,7 @@ describe('LayeredStore', () => {
     });
 
     it('sweeps both tiers and counts what cold removed', async () => {
-      const [hot, cold] = [new MemoryStore(), new MemoryStore()];
+      const [hot, cold] = [memoryStore(), memoryStore()];
       const events: LayeredStoreEvent[] = [];
       const store = new LayeredStore({ hot, cold, onEvent: (event) => events.push(event) });
       await store.set(key, { field: 'a', value: utf8('1') }, { ...write, idleMs: 1 });
@@ -262,7 +273,7 @@ describe('LayeredStore', () => {
     it('answers a warm session from Redis without a query to Postgres', async () => {
       const client = await connectRedis();
       const prefix = uniquePrefix('layered-warm');
-      const postgres = new PostgresStore({ pool: db.pool, schema: db.schema });
+      const postgres = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
       const calls: string[] = [];
       const cold = new Proxy(postgres, {
         get(target, property) {
@@ -302,7 +313,7 @@ describe('LayeredStore', () => {
     it('keeps serving reads and writes from Postgres, and reports the failures', async () => {
       const client = await connectRedis();
       const prefix = uniquePrefix('layered-killed');
-      const cold = new PostgresStore({ pool: db.pool, schema: db.schema });
+      const cold = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
       const events: LayeredStoreEvent[] = [];
       const store = new LayeredStore({
         hot: new RedisStore({ client, prefix }),

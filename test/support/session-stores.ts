@@ -5,10 +5,11 @@
 
 import type { SessionStore } from '../../src/core/store-contract.ts';
 import { LayeredStore } from '../../src/stores/layered-store.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
+import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { RedisStore } from '../../src/stores/redis/index.ts';
 import { connectRedis, deleteKeysUnder, uniquePrefix } from '../stores/redis/redis-test-server.ts';
+import { memoryStore } from './memory-store.ts';
 import { createTestSchema } from './postgres.ts';
 
 export interface StoreUnderTest {
@@ -27,7 +28,7 @@ export function sessionStores(tag: string): StoreSetup[] {
   return [
     {
       name: 'MemoryStore',
-      setup: async () => ({ store: new MemoryStore(), teardown: async () => {} }),
+      setup: async () => ({ store: memoryStore(), teardown: async () => {} }),
     },
     {
       name: 'RedisStore',
@@ -48,7 +49,7 @@ export function sessionStores(tag: string): StoreSetup[] {
       setup: async () => {
         const db = await createTestSchema({ prefix: `ruts_${tag}`, max: 20 });
         return {
-          store: new PostgresStore({ pool: db.pool, schema: db.schema }),
+          store: new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema }),
           teardown: () => db.drop(),
         };
       },
@@ -62,7 +63,7 @@ export function sessionStores(tag: string): StoreSetup[] {
         return {
           store: new LayeredStore({
             hot: new RedisStore({ client, prefix }),
-            cold: new PostgresStore({ pool: db.pool, schema: db.schema }),
+            cold: new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema }),
           }),
           teardown: async () => {
             await deleteKeysUnder(client, prefix);

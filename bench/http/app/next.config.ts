@@ -11,8 +11,6 @@ const config: NextConfig = {
   reactStrictMode: true,
   turbopack: { root: repositoryRoot },
   outputFileTracingRoot: repositoryRoot,
-  // ruts/postgres re-exports the PGlite executor; keep PGlite out of the bundle as the root does.
-  serverExternalPackages: ['@electric-sql/pglite'],
 };
 
 export default config;

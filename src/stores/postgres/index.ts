@@ -1,13 +1,13 @@
 /**
- * `ruts/postgres`: the Postgres session store and the executors that connect it to a driver.
- * Each executor loads its driver only when it needs one, so install just the driver you use.
+ * `ruts/postgres`: the Postgres session store and its migration. The store runs its SQL through
+ * an executor, and each executor is an entry point of its own that imports its driver:
+ * `ruts/postgres/pg`, `ruts/postgres/pglite`, `ruts/postgres/prisma` and `ruts/postgres/vercel`.
+ * This entry imports none of them, so a bundler never meets a driver the app does not use.
  *
  * @packageDocumentation
  */
 
 export type { PostgresExecutor } from './executor.ts';
-export { type PgExecutorOptions, pgExecutor } from './pg-executor.ts';
-export { type PGliteLike, type PgliteExecutorOptions, pgliteExecutor } from './pglite-executor.ts';
 export {
   INIT_MIGRATION,
   initMigrationSql,
@@ -17,9 +17,3 @@ export {
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
 export type { Sweeper, SweeperOptions } from './postgres-sweeper.ts';
 export type { PostgresTables } from './postgres-tables.ts';
-export {
-  type PrismaClientLike,
-  type PrismaTransactionClientLike,
-  prismaExecutor,
-} from './prisma-executor.ts';
-export { type VercelPoolLike, vercelExecutor } from './vercel-executor.ts';

@@ -1,13 +1,13 @@
 /**
- * A {@link PostgresExecutor} over node-postgres (`pg`): your `Pool`, or one it opens from a
- * connection string. `pg` is loaded only when a pool must be created, so importing
- * `ruts/postgres` works without it for PGlite or Prisma users.
+ * `ruts/postgres/pg`: a {@link PostgresExecutor} over node-postgres (`pg`), your `Pool` or one
+ * it opens from a connection string. The only entry point that imports `pg`, so apps on another
+ * driver never bundle it.
  *
  * @packageDocumentation
  */
 
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient, PoolConfig } from 'pg';
+import pg, { type Pool, type PoolClient, type PoolConfig } from 'pg';
 import { ConfigError } from '../../core/errors.ts';
 import type { PostgresExecutor } from './executor.ts';
 
@@ -35,9 +35,9 @@ type Queryable = Pick<PoolClient, 'query'>;
  *
  * @example
  * ```ts
- * import { Pool } from 'pg';
- * import { PostgresStore, pgExecutor } from 'ruts/postgres';
- * const store = new PostgresStore({ executor: pgExecutor(new Pool({ connectionString })) });
+ * import { PostgresStore } from 'ruts/postgres';
+ * import { pgExecutor } from 'ruts/postgres/pg';
+ * const store = new PostgresStore({ executor: pgExecutor(process.env.DATABASE_URL!) });
  * ```
  */
 export function pgExecutor(
@@ -46,14 +46,14 @@ export function pgExecutor(
 ): PostgresExecutor {
   const { prepare = true } = options;
   const owned = !isPool(source);
-  let opened: Promise<Pool> | undefined;
+  let opened: Pool | undefined;
   let closed = false;
   const pool = (): Promise<Pool> => {
     // Reopening after close() would leak a pool nobody ends.
     if (closed) return Promise.reject(new Error('ruts: this pgExecutor has been closed.'));
     if (!owned) return Promise.resolve(source as Pool);
     opened ??= openPool(source as string | PoolConfig);
-    return opened;
+    return Promise.resolve(opened);
   };
   const names = new Map<string, string>();
   const run = async <R>(target: Queryable, sql: string, params: readonly unknown[]) => {
@@ -99,7 +99,7 @@ export function pgExecutor(
       if (!owned || opened === undefined) return;
       const closing = opened;
       opened = undefined;
-      await (await closing).end();
+      await closing.end();
     },
   };
 }
@@ -123,9 +123,8 @@ function isPool(source: unknown): source is Pool {
   );
 }
 
-async function openPool(source: string | PoolConfig): Promise<Pool> {
-  const { Pool } = await import('pg');
-  return new Pool(typeof source === 'string' ? { connectionString: source } : source);
+function openPool(source: string | PoolConfig): Pool {
+  return new pg.Pool(typeof source === 'string' ? { connectionString: source } : source);
 }
 
 /**

@@ -10,7 +10,6 @@
  * @packageDocumentation
  */
 
-import type { Pool } from 'pg';
 import { ConfigError } from '../../core/errors.ts';
 import type {
   ExpireMode,
@@ -27,7 +26,6 @@ import type {
   WriteOptions,
 } from '../../core/store-contract.ts';
 import type { PostgresExecutor } from './executor.ts';
-import { pgExecutor } from './pg-executor.ts';
 import { extensionMs, fieldBatch, fieldParams } from './postgres-field-batch.ts';
 import { type MigrationOptions, migrate } from './postgres-migration.ts';
 import { buildStatements, type PostgresStatements } from './postgres-statements.ts';
@@ -41,29 +39,16 @@ import {
 } from './postgres-sweeper.ts';
 import { type PostgresTables, resolveTables } from './postgres-tables.ts';
 
-/** Options of {@link PostgresStore}. Give exactly one of `executor`, `pool` or `connectionString`. */
+/** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
   /**
-   * Runs the store's SQL: {@link pgExecutor}, `pgliteExecutor`, `prismaExecutor`,
-   * `vercelExecutor`, or your own. `close()` closes it, which releases only what the executor
-   * opened itself.
-   * @default undefined
-   * @example new PostgresStore({ executor: pgliteExecutor('.data/sessions'), migrate: true })
+   * Runs the store's SQL: `pgExecutor` (`ruts/postgres/pg`), `pgliteExecutor`
+   * (`ruts/postgres/pglite`), `prismaExecutor` (`ruts/postgres/prisma`), `vercelExecutor`
+   * (`ruts/postgres/vercel`), or your own. `close()` closes it, which releases only what the
+   * executor opened itself.
+   * @example new PostgresStore({ executor: pgExecutor(process.env.DATABASE_URL!) })
    */
-  readonly executor?: PostgresExecutor;
-  /**
-   * Your `pg` pool, shared with the rest of the application. The store never ends it.
-   * @default undefined
-   * @example new PostgresStore({ pool: new Pool({ connectionString }) })
-   */
-  readonly pool?: Pool;
-  /**
-   * A connection string: the store opens a `pg` pool on first use and ends it on `close()`.
-   * For other pool settings, pass `executor: pgExecutor({ connectionString, max: 20 })`.
-   * @default undefined
-   * @example new PostgresStore({ connectionString: process.env.DATABASE_URL })
-   */
-  readonly connectionString?: string;
+  readonly executor: PostgresExecutor;
   /**
    * The schema holding the tables. A plain identifier, always quoted, so its case matters.
    * @default 'public'
@@ -96,9 +81,9 @@ type Row = Record<string, unknown>;
  *
  * @example
  * ```ts
- * import { Pool } from 'pg';
  * import { PostgresStore } from 'ruts/postgres';
- * const store = new PostgresStore({ pool: new Pool({ connectionString: process.env.DATABASE_URL }) });
+ * import { pgExecutor } from 'ruts/postgres/pg';
+ * const store = new PostgresStore({ executor: pgExecutor(process.env.DATABASE_URL!) });
  * store.startSweeper({ intervalMs: 60_000 });
  * ```
  */
@@ -116,7 +101,8 @@ export class PostgresStore implements SessionStore, SweepableStore {
   constructor(options: PostgresStoreOptions) {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigError(
-        'PostgresStore needs options with an executor, a pool or a connectionString.',
+        'PostgresStore needs options with an executor, such as ' +
+          "{ executor: pgExecutor(process.env.DATABASE_URL) } from 'ruts/postgres/pg'.",
       );
     }
     this.tables = resolveTables(options.schema, options.tablePrefix);
@@ -338,23 +324,23 @@ export class PostgresStore implements SessionStore, SweepableStore {
 }
 
 function executorFrom(options: PostgresStoreOptions): PostgresExecutor {
-  const given = [options.executor, options.pool, options.connectionString].filter(
-    (source) => source !== undefined,
-  );
-  if (given.length !== 1) {
+  const { executor } = options;
+  if (
+    typeof executor !== 'object' ||
+    executor === null ||
+    typeof executor.query !== 'function' ||
+    typeof executor.transaction !== 'function'
+  ) {
+    const legacy = 'pool' in options || 'connectionString' in options;
     throw new ConfigError(
-      'PostgresStore needs exactly one of `executor`, `pool` or `connectionString` ' +
-        `(got ${given.length}).`,
+      'PostgresStore needs an `executor` with query() and transaction(), such as ' +
+        "pgExecutor(process.env.DATABASE_URL) from 'ruts/postgres/pg'" +
+        (legacy
+          ? '. The `pool` and `connectionString` options are gone: pass them to pgExecutor().'
+          : '.'),
     );
   }
-  if (options.executor !== undefined) {
-    const { executor } = options;
-    if (typeof executor.query !== 'function' || typeof executor.transaction !== 'function') {
-      throw new ConfigError('PostgresStore executor must have query() and transaction().');
-    }
-    return executor;
-  }
-  return pgExecutor((options.pool ?? options.connectionString) as Pool | string);
+  return executor;
 }
 
 /** A plain Uint8Array view of what the driver returned (a Buffer from `pg`), without copying. */

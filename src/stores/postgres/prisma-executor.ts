@@ -1,5 +1,5 @@
 /**
- * Runs `PostgresStore`'s SQL through the application's own Prisma Client, so sessions share its
+ * `ruts/postgres/prisma`: runs `PostgresStore`'s SQL through the application's own Prisma Client, so sessions share its
  * connection pool, driver adapter and logging instead of opening a second pool beside it.
  *
  * The client is typed by shape, not imported: `@prisma/client` only exists once the application
@@ -39,7 +39,8 @@ export interface PrismaClientLike extends PrismaTransactionClientLike {
  * @example
  * ```ts
  * import { PrismaPg } from '@prisma/adapter-pg';
- * import { PostgresStore, prismaExecutor } from 'ruts/postgres';
+ * import { PostgresStore } from 'ruts/postgres';
+ * import { prismaExecutor } from 'ruts/postgres/prisma';
  * import { PrismaClient } from './generated/prisma/client.ts';
  *
  * const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }) });

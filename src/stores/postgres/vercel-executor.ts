@@ -1,15 +1,12 @@
 /**
- * Runs `PostgresStore`'s SQL through `@vercel/postgres`, whose pool is Neon's serverless driver:
- * the wire protocol over a WebSocket, so it works in the edge runtime as well as in Node.
- *
- * Nothing here loads at import time but ruts' own errors: `@vercel/postgres` is imported only
- * when the executor must create its pool, so `ruts/postgres` loads without it, and no Node
- * built-in is ever reached, so the edge runtime can load this module.
+ * `ruts/postgres/vercel`: runs `PostgresStore`'s SQL through `@vercel/postgres`, whose pool is
+ * Neon's serverless driver: the wire protocol over a WebSocket, so it works in the edge runtime
+ * as well as in Node. No Node built-in is reached, so the edge runtime can load this module.
  *
  * @packageDocumentation
  */
 
-import type { VercelPool } from '@vercel/postgres';
+import { createPool, type VercelPool } from '@vercel/postgres';
 import { ConfigError } from '../../core/errors.ts';
 import type { PostgresExecutor } from './executor.ts';
 
@@ -33,7 +30,8 @@ export type VercelPoolLike = Pick<VercelPool, 'query' | 'connect'>;
  * @example
  * ```ts
  * import { createPool } from '@vercel/postgres';
- * import { PostgresStore, vercelExecutor } from 'ruts/postgres';
+ * import { PostgresStore } from 'ruts/postgres';
+ * import { vercelExecutor } from 'ruts/postgres/vercel';
  *
  * const pool = createPool({ connectionString: process.env.POSTGRES_URL });
  * const store = new PostgresStore({ executor: vercelExecutor(pool) });
@@ -91,7 +89,6 @@ export function vercelExecutor(pool?: VercelPoolLike): PostgresExecutor {
 }
 
 async function openPool(): Promise<VercelPool> {
-  const { createPool } = await import('@vercel/postgres');
   try {
     return createPool();
   } catch (error) {

@@ -1,12 +1,12 @@
 import type { SessionStore } from '../../../src/core/store-contract.ts';
-import { MemoryStore } from '../../../src/stores/memory-store.ts';
+import { memoryStore } from '../../support/memory-store.ts';
 
 /**
  * A real MemoryStore that records each call made to it, so tests can count store round trips.
  * Calls are forwarded to the store itself (not the proxy), because its fields are `#private`.
  */
 export function countingStore(): { store: SessionStore; calls: string[] } {
-  const target = new MemoryStore();
+  const target = memoryStore();
   const calls: string[] = [];
   const store = new Proxy(target, {
     get(object, property) {

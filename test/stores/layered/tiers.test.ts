@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidKeyError, StoreError } from '../../../src/core/errors.ts';
 import type { SessionStore } from '../../../src/core/store-contract.ts';
 import { LayeredStore } from '../../../src/stores/layered-store.ts';
-import { MemoryStore } from '../../../src/stores/memory-store.ts';
+import { memoryStore } from '../../support/memory-store.ts';
 import { HOUR, layered, names, text, utf8, write } from './support/tier-double.ts';
 
 const key = 'fam00000.session';
@@ -84,8 +84,8 @@ describe('LayeredStore tiers', () => {
     });
 
     it('ignores an event handler that throws', async () => {
-      const hot = new MemoryStore();
-      const cold = new MemoryStore();
+      const hot = memoryStore();
+      const cold = memoryStore();
       const failing: SessionStore = new Proxy(hot, {
         get: (target, property) =>
           property === 'getAll'
@@ -119,13 +119,13 @@ describe('LayeredStore tiers', () => {
 
     it("unwrap a cold store's own StoreError rather than nest it", async () => {
       const cause = new Error('relation "ruts_sessions" does not exist');
-      const cold = new Proxy(new MemoryStore(), {
+      const cold = new Proxy(memoryStore(), {
         get: (target, property) =>
           property === 'set'
             ? () => Promise.reject(new StoreError('set', cause))
             : Reflect.get(target, property),
       });
-      const store = new LayeredStore({ hot: new MemoryStore(), cold, onEvent: () => {} });
+      const store = new LayeredStore({ hot: memoryStore(), cold, onEvent: () => {} });
       const failure = await store
         .set(key, { field: 'a', value: utf8('1') }, write())
         .catch((error: unknown) => error);
@@ -140,11 +140,11 @@ describe('LayeredStore tiers', () => {
 
     it('pass other ruts errors through unchanged', async () => {
       const invalid = new InvalidKeyError('', 'keys must not be empty');
-      const cold = new Proxy(new MemoryStore(), {
+      const cold = new Proxy(memoryStore(), {
         get: (target, property) =>
           property === 'get' ? () => Promise.reject(invalid) : Reflect.get(target, property),
       });
-      const hot = new Proxy(new MemoryStore(), {
+      const hot = new Proxy(memoryStore(), {
         get: (target, property) =>
           property === 'get'
             ? () => Promise.reject(new Error('down'))

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidKeyError, StoreError } from '../../../src/core/errors.ts';
 import type { SessionStore } from '../../../src/core/store-contract.ts';
 import { LayeredStore, type LayeredStoreEvent } from '../../../src/stores/layered-store.ts';
-import { MemoryStore } from '../../../src/stores/memory-store.ts';
+import { memoryStore } from '../../support/memory-store.ts';
 import { compareTiers } from '../layered-fault-load.ts';
 import { HOUR, layered, names, type TierDouble, text, utf8, write } from './support/tier-double.ts';
 
@@ -350,7 +350,7 @@ describe('LayeredStore when a cold change fails and may have happened', () => {
 
   it('leaves hot alone when cold refuses a call before sending it (not a store failure)', async () => {
     const refusal = new InvalidKeyError(key, 'a test refusal');
-    const inner = new MemoryStore();
+    const inner = memoryStore();
     let refuse = false;
     const cold: SessionStore = new Proxy(inner, {
       get: (target, property) => {
@@ -359,7 +359,7 @@ describe('LayeredStore when a cold change fails and may have happened', () => {
         return typeof member === 'function' ? member.bind(target) : member;
       },
     });
-    const hot = new MemoryStore();
+    const hot = memoryStore();
     const events: LayeredStoreEvent[] = [];
     const store = new LayeredStore({ hot, cold, onEvent: (event) => events.push(event) });
     await store.set(key, { field: 'a', value: utf8('old') }, write());

@@ -5,10 +5,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as postgres from '../../../src/stores/postgres/index.ts';
 
-const entry = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../src/stores/postgres/index.ts',
-);
+const folder = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/stores/postgres');
 
 /** Packages the entry loads as it is imported, and those it may load later with `import()`. */
 function packagesOf(start: string): { eager: Set<string>; lazy: Set<string> } {
@@ -42,29 +39,35 @@ function packagesOf(start: string): { eager: Set<string>; lazy: Set<string> } {
   return { eager, lazy };
 }
 
-describe('the ruts/postgres entry', () => {
-  it('loads no database driver until an executor needs one', () => {
-    const { eager, lazy } = packagesOf(entry);
-    expect([...eager].sort()).toEqual(['node:crypto']);
-    // node:fs/promises only creates a PGlite data folder's parents.
-    expect([...lazy].sort()).toEqual([
-      '@electric-sql/pglite',
-      '@vercel/postgres',
-      'node:fs/promises',
-      'pg',
-    ]);
+describe('the ruts/postgres entries', () => {
+  it('keep every driver out of ruts/postgres, so a bundler never meets one the app lacks', () => {
+    expect(packagesOf(resolve(folder, 'index.ts'))).toEqual({ eager: new Set(), lazy: new Set() });
   });
 
-  it('exports the store, the executors and the migration helpers', () => {
+  it.each([
+    ['ruts/postgres/pg', 'pg-executor.ts', ['node:crypto', 'pg']],
+    [
+      'ruts/postgres/pglite',
+      'pglite-executor.ts',
+      ['@electric-sql/pglite', 'node:fs/promises', 'node:path'],
+    ],
+    ['ruts/postgres/prisma', 'prisma-executor.ts', []],
+    ['ruts/postgres/vercel', 'vercel-executor.ts', ['@vercel/postgres']],
+  ])(
+    'give %s (%s) its own driver and nothing else, imported up front',
+    (_entry, file, packages) => {
+      const { eager, lazy } = packagesOf(resolve(folder, file));
+      expect([...eager].sort()).toEqual(packages);
+      expect([...lazy]).toEqual([]);
+    },
+  );
+
+  it('exports the store and the migration helpers from ruts/postgres', () => {
     expect(Object.keys(postgres).sort()).toEqual([
       'INIT_MIGRATION',
       'PostgresStore',
       'initMigrationSql',
       'migrate',
-      'pgExecutor',
-      'pgliteExecutor',
-      'prismaExecutor',
-      'vercelExecutor',
     ]);
   });
 });

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../../src/core/errors.ts';
 import type { PostgresExecutor } from '../../../src/stores/postgres/executor.ts';
 import { pgliteExecutor } from '../../../src/stores/postgres/pglite-executor.ts';
@@ -43,7 +43,7 @@ describe('pgliteExecutor', () => {
   /** One in-memory database for the tests that need no folder: each boot takes a second. */
   let memory: PostgresExecutor;
   beforeAll(async () => {
-    memory = pgliteExecutor('memory://');
+    memory = pgliteExecutor('memory://executor-tests');
     await memory.query('CREATE TABLE counter (name text PRIMARY KEY, n int)', []);
   });
   afterAll(async () => {
@@ -143,6 +143,101 @@ describe('pgliteExecutor', () => {
     const executor = pgliteExecutor('memory://');
     await executor.close();
     await expect(executor.query('SELECT 1', [])).rejects.toThrow(/closed/);
+  });
+
+  describe('one database per source in a process', () => {
+    it('gives every executor of one folder the same database, however the path is spelled', async () => {
+      const folder = tempFolder();
+      const pages = new PostgresStore({ executor: pgliteExecutor(folder), migrate: true });
+      const routes = new PostgresStore({
+        executor: pgliteExecutor(relative(process.cwd(), join(folder, 'sub', '..'))),
+        migrate: true,
+      });
+      try {
+        await pages.set('family1.key', { field: 'cart', value: utf8('boots') }, write);
+        expect(await routes.get('family1.key', 'cart')).toEqual(utf8('boots'));
+        // A logout through one is a logout through the other: no second copy of the data.
+        expect(await routes.delete('family1.key')).toBe(true);
+        expect(await pages.getAll('family1.key')).toBeUndefined();
+      } finally {
+        await Promise.all([pages.close(), routes.close()]);
+      }
+    });
+
+    it('shares the database with a copy of the module evaluated again, as Turbopack does', async () => {
+      const folder = tempFolder();
+      vi.resetModules();
+      const copy = await import('../../../src/stores/postgres/pglite-executor.ts');
+      expect(copy.pgliteExecutor).not.toBe(pgliteExecutor);
+      const first = new PostgresStore({ executor: pgliteExecutor(folder), migrate: true });
+      const second = new PostgresStore({ executor: copy.pgliteExecutor(folder), migrate: true });
+      try {
+        await second.set('family1.key', { field: 'a', value: utf8('1') }, write);
+        expect(await first.get('family1.key', 'a')).toEqual(utf8('1'));
+      } finally {
+        await Promise.all([first.close(), second.close()]);
+      }
+    });
+
+    it('closes the database when the last executor of it closes, and reopens it after', async () => {
+      const folder = tempFolder();
+      const first = pgliteExecutor(folder);
+      const second = pgliteExecutor(folder);
+      await migrate(first);
+      await second.query('SELECT 1', []);
+      await first.close();
+      expect(
+        await second.query<{ n: number }>('SELECT count(*)::int AS n FROM ruts_sessions', []),
+      ).toEqual([{ n: 0 }]);
+      await second.close();
+      const later = pgliteExecutor(folder);
+      try {
+        expect(await migrate(later)).toBe(false);
+      } finally {
+        await later.close();
+      }
+    });
+
+    it('keeps memory:// databases of different names apart', async () => {
+      const a = pgliteExecutor('memory://sharing-a');
+      const b = pgliteExecutor('memory://sharing-b');
+      try {
+        await a.query('CREATE TABLE only_in_a (n int)', []);
+        await expect(b.query('SELECT * FROM only_in_a', [])).rejects.toThrow(/only_in_a/);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('refuses an executor that asks for other PGlite options than the open database has', async () => {
+      const folder = tempFolder();
+      const first = pgliteExecutor(folder, { pglite: { relaxedDurability: true } });
+      const second = pgliteExecutor(folder, { pglite: { relaxedDurability: false } });
+      try {
+        await first.query('SELECT 1', []);
+        await expect(second.query('SELECT 1', [])).rejects.toThrow(ConfigError);
+        await expect(second.query('SELECT 1', [])).rejects.toThrow(
+          /already opened that database with \{"relaxedDurability":true\}/,
+        );
+        expect(await first.query('SELECT 1 AS one', [])).toEqual([{ one: 1 }]);
+      } finally {
+        await Promise.all([first.close(), second.close()]);
+      }
+    });
+
+    it('tries again after a failed open, once what stood in the way is gone', async () => {
+      const parent = tempFolder();
+      const blocked = join(parent, 'file-in-the-way', 'sessions');
+      writeFileSync(join(parent, 'file-in-the-way'), 'not a folder');
+      const executor = pgliteExecutor(blocked);
+      try {
+        await expect(executor.query('SELECT 1', [])).rejects.toThrow();
+        rmSync(join(parent, 'file-in-the-way'));
+        expect(await executor.query('SELECT 1 AS one', [])).toEqual([{ one: 1 }]);
+      } finally {
+        await executor.close();
+      }
+    });
   });
 
   it('refuses anything but a path or a PGlite instance', () => {

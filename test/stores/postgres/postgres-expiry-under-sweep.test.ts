@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FieldTtl } from '../../../src/core/store-contract.ts';
+import { pgExecutor } from '../../../src/stores/postgres/pg-executor.ts';
 import { PostgresStore } from '../../../src/stores/postgres/postgres-store.ts';
 import {
   type ClockOffset,
@@ -38,7 +39,11 @@ describe('PostgresStore expiry while sweep() runs under concurrent reads', () =>
 
   beforeAll(async () => {
     db = await createTestSchema({ prefix: 'ruts_expiry_sweep', max: 12 });
-    store = new PostgresStore({ pool: db.pool, schema: db.schema, sweepBatchSize: SWEEP_BATCH });
+    store = new PostgresStore({
+      executor: pgExecutor(db.pool),
+      schema: db.schema,
+      sweepBatchSize: SWEEP_BATCH,
+    });
   });
 
   afterAll(async () => {

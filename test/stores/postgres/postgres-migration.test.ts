@@ -114,7 +114,7 @@ describe('the committed Prisma migration', () => {
   });
 
   it('supports every store operation', async () => {
-    const store = new PostgresStore({ pool: db.pool, schema: db.schema });
+    const store = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
     const value = (text: string) => new TextEncoder().encode(text);
     const write = { create: true, idleMs: 60_000 };
     const key = 'family1.applied-schema';

@@ -3,13 +3,16 @@ import { ConfigError } from '../../../src/core/errors.ts';
 import type { WriteOptions } from '../../../src/core/store-contract.ts';
 import type { PostgresExecutor } from '../../../src/stores/postgres/executor.ts';
 import { pgExecutor } from '../../../src/stores/postgres/pg-executor.ts';
-import { PostgresStore } from '../../../src/stores/postgres/postgres-store.ts';
+import {
+  PostgresStore,
+  type PostgresStoreOptions,
+} from '../../../src/stores/postgres/postgres-store.ts';
 import { describeStoreConformance } from '../../conformance/store-conformance.ts';
 import { createTestSchema, POSTGRES_URL, type TestSchema } from '../../support/postgres.ts';
 
 describeStoreConformance('PostgresStore on pg', async () => {
   const db = await createTestSchema({ prefix: 'ruts_conformance', max: 20 });
-  const store = new PostgresStore({ pool: db.pool, schema: db.schema });
+  const store = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
   return {
     store,
     teardown: async () => {
@@ -44,7 +47,7 @@ describe('PostgresStore', () => {
   let store: PostgresStore;
   beforeAll(async () => {
     db = await createTestSchema({ prefix: 'ruts_store', max: 20 });
-    store = new PostgresStore({ pool: db.pool, schema: db.schema });
+    store = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
   });
   afterAll(async () => {
     await store?.close();
@@ -52,10 +55,11 @@ describe('PostgresStore', () => {
   });
 
   describe('options', () => {
-    it('needs exactly one of executor, pool or connectionString', () => {
-      expect(() => new PostgresStore({})).toThrow(ConfigError);
-      expect(() => new PostgresStore({ pool: db.pool, connectionString: 'postgres://x' })).toThrow(
-        /exactly one of `executor`, `pool` or `connectionString` \(got 2\)/,
+    it('needs an executor, and says where pool and connectionString went', () => {
+      expect(() => new PostgresStore({} as PostgresStoreOptions)).toThrow(ConfigError);
+      const legacy = { connectionString: POSTGRES_URL } as unknown as PostgresStoreOptions;
+      expect(() => new PostgresStore(legacy)).toThrow(
+        /`pool` and `connectionString` options are gone: pass them to pgExecutor\(\)/,
       );
     });
 
@@ -64,12 +68,16 @@ describe('PostgresStore', () => {
     });
 
     it('refuses a schema or table prefix that is not a plain identifier', () => {
-      expect(() => new PostgresStore({ pool: db.pool, schema: 'a";--' })).toThrow(ConfigError);
-      expect(() => new PostgresStore({ pool: db.pool, tablePrefix: 'x y' })).toThrow(ConfigError);
+      expect(() => new PostgresStore({ executor: pgExecutor(db.pool), schema: 'a";--' })).toThrow(
+        ConfigError,
+      );
+      expect(
+        () => new PostgresStore({ executor: pgExecutor(db.pool), tablePrefix: 'x y' }),
+      ).toThrow(ConfigError);
     });
 
     it('refuses a sweep batch size that is not a positive integer', () => {
-      expect(() => new PostgresStore({ pool: db.pool, sweepBatchSize: 0 })).toThrow(
+      expect(() => new PostgresStore({ executor: pgExecutor(db.pool), sweepBatchSize: 0 })).toThrow(
         /sweepBatchSize must be a positive integer/,
       );
     });
@@ -167,7 +175,7 @@ describe('PostgresStore', () => {
       const fresh = await createTestSchema({ prefix: 'ruts_store_migrate', migrate: false });
       try {
         const options = {
-          pool: fresh.pool,
+          executor: pgExecutor(fresh.pool),
           schema: fresh.schema,
           tablePrefix: 'app_',
           migrate: true,
@@ -208,15 +216,15 @@ describe('PostgresStore', () => {
   });
 
   describe('close', () => {
-    it('ends the pool it opened from a connection string', async () => {
-      const own = new PostgresStore({ connectionString: POSTGRES_URL, schema: db.schema });
+    it('ends the pool its executor opened from a connection string', async () => {
+      const own = new PostgresStore({ executor: pgExecutor(POSTGRES_URL), schema: db.schema });
       expect(await own.get('family1.k', 'a')).toBeUndefined();
       await own.close();
       await expect(own.get('family1.k', 'a')).rejects.toThrow(/closed/);
     });
 
     it('leaves a pool you passed open', async () => {
-      const own = new PostgresStore({ pool: db.pool, schema: db.schema });
+      const own = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
       await own.get('family1.k', 'a');
       await own.close();
       expect((await db.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { SessionStore } from 'ruts';
 import { LayeredStore } from 'ruts/layered';
 import { PostgresStore } from 'ruts/postgres';
+import { pgExecutor } from 'ruts/postgres/pg';
 import { RedisStore } from 'ruts/redis';
 
 export const SCHEMA = 'ruts_bench_http';
@@ -36,7 +37,11 @@ function createStore(): SessionStore {
   }
   return new LayeredStore({
     hot: new RedisStore({ client: hotRedisClient(redisUrl), prefix: REDIS_PREFIX }),
-    cold: new PostgresStore({ connectionString: databaseUrl, schema: SCHEMA, migrate: true }),
+    cold: new PostgresStore({
+      executor: pgExecutor(databaseUrl),
+      schema: SCHEMA,
+      migrate: true,
+    }),
   });
 }
 

@@ -10,7 +10,8 @@
 import type { SessionStore, WriteOptions } from '../../../../src/core/store-contract.ts';
 import { type FieldForm, formOf, readHotEntry } from '../../../../src/stores/layered/hot-entry.ts';
 import { LayeredStore, type LayeredStoreEvent } from '../../../../src/stores/layered-store.ts';
-import { MemoryStore } from '../../../../src/stores/memory-store.ts';
+import type { MemoryStore } from '../../../../src/stores/memory/memory-store.ts';
+import { memoryStore } from '../../../support/memory-store.ts';
 
 type Method = Exclude<keyof SessionStore, 'close'>;
 
@@ -43,7 +44,7 @@ export interface TierDouble {
   total(): number;
 }
 
-export function tierDouble(inner = new MemoryStore()): TierDouble {
+export function tierDouble(inner = memoryStore()): TierDouble {
   let killed = false;
   let when: (method: Method, args: readonly unknown[]) => boolean = () => false;
   let lost: (method: Method, args: readonly unknown[]) => boolean = () => false;
@@ -109,8 +110,8 @@ export function tierDouble(inner = new MemoryStore()): TierDouble {
 export function layered(
   options: { hotTtl?: number; hotNow?: () => number; coldNow?: () => number } = {},
 ) {
-  const hot = tierDouble(new MemoryStore({ now: options.hotNow }));
-  const cold = tierDouble(new MemoryStore({ now: options.coldNow }));
+  const hot = tierDouble(memoryStore({ now: options.hotNow }));
+  const cold = tierDouble(memoryStore({ now: options.coldNow }));
   const events: LayeredStoreEvent[] = [];
   const store = new LayeredStore({
     hot: hot.store,

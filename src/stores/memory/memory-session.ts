@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-import type { FieldWrite } from '../core/store-contract.ts';
+import type { FieldWrite } from '../../core/store-contract.ts';
 
 /** A stored field. */
 export interface Field {

@@ -1,11 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/core/errors.ts';
-import { canSweep, type WriteOptions } from '../../src/core/store-contract.ts';
-import { MemoryStore } from '../../src/stores/memory-store.ts';
-import { describeStoreConformance } from '../conformance/store-conformance.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError, StoreError } from '../../../src/core/errors.ts';
+import { canSweep, type WriteOptions } from '../../../src/core/store-contract.ts';
+import { MemoryStore } from '../../../src/stores/memory/memory-store.ts';
+import { describeStoreConformance } from '../../conformance/store-conformance.ts';
+import { memoryStore } from '../../support/memory-store.ts';
 
 describeStoreConformance('MemoryStore', async () => {
-  const store = new MemoryStore();
+  const store = memoryStore();
   return { store, teardown: () => store.close() };
 });
 
@@ -31,25 +32,25 @@ describe('MemoryStore', () => {
     it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10'])(
       'rejects maxSessions %s with a ConfigError that names the option',
       (maxSessions) => {
-        const create = () => new MemoryStore({ maxSessions: maxSessions as number });
+        const create = () => memoryStore({ maxSessions: maxSessions as number });
         expect(create).toThrow(ConfigError);
         expect(create).toThrow(/maxSessions must be a positive integer/);
       },
     );
 
     it('rejects a clock that is not a function', () => {
-      expect(() => new MemoryStore({ now: 0 as unknown as () => number })).toThrow(ConfigError);
+      expect(() => memoryStore({ now: 0 as unknown as () => number })).toThrow(ConfigError);
     });
 
     it('accepts a maxSessions of one', () => {
-      expect(new MemoryStore({ maxSessions: 1 }).size).toBe(0);
+      expect(memoryStore({ maxSessions: 1 }).size).toBe(0);
     });
   });
 
   describe('TTL arithmetic on the store clock', () => {
     it('stamps a new session with the store clock', async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       time.advance(1234);
       await store.set('k', { field: 'a', value: value('1') }, write(1_000));
       expect((await store.getAll('k'))?.createdAt).toBe(time.now());
@@ -57,7 +58,7 @@ describe('MemoryStore', () => {
 
     it('expires a session exactly when its idle timeout runs out', async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       expect(await store.set('k', { field: 'a', value: value('1') }, write(1_000))).toEqual({
         ttlMs: 1_000,
       });
@@ -69,7 +70,7 @@ describe('MemoryStore', () => {
 
     it('keeps the later expiry when a write asks for a shorter one', async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       await store.set('k', { field: 'a', value: value('1') }, write(1_000));
       time.advance(400);
       expect(await store.set('k', { field: 'b', value: value('2') }, write(100))).toEqual({
@@ -82,7 +83,7 @@ describe('MemoryStore', () => {
 
     it('expires a field exactly at its own ttl and extends the session to cover it', async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       const result = await store.set(
         'k',
         { field: 'a', value: value('1'), ttlMs: 2_000 },
@@ -100,7 +101,7 @@ describe('MemoryStore', () => {
 
     it('ends a session with the field that extended it', async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       await store.set('k', { field: 'a', value: value('1'), ttlMs: 2_000 }, write(500));
       time.advance(1_999);
       expect((await store.getAll('k'))?.ttlMs).toBe(1);
@@ -110,7 +111,7 @@ describe('MemoryStore', () => {
 
     it('caps every ttl at the deadline, persistent sessions included', async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       await store.set('k', { field: 'a', value: value('1') }, write(1_000, { absoluteMs: 1_500 }));
       time.advance(800);
       const long = { field: 'long', value: value('2'), ttlMs: 5_000 };
@@ -127,7 +128,7 @@ describe('MemoryStore', () => {
 
     it("reports a field's ttl no longer than a session that expire 'set' shortened", async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       await store.set('k', { field: 'a', value: value('1'), ttlMs: 5_000 }, write(1_000));
       expect(await store.expire('k', 1_000, 'set')).toEqual({ ttlMs: 1_000 });
       expect((await store.getAll('k'))?.fields.get('a')?.ttlMs).toBe(1_000);
@@ -137,7 +138,7 @@ describe('MemoryStore', () => {
 
     it("lowers the deadline with expire 'set' and reports it as maxTtlMs", async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       await store.set('k', { field: 'a', value: value('1') }, write(2_000, { absoluteMs: 9_000 }));
       expect((await store.getAll('k'))?.maxTtlMs).toBe(9_000);
       time.advance(1_000);
@@ -155,7 +156,7 @@ describe('MemoryStore', () => {
     });
 
     it('drops a field written with a ttl of zero or less', async () => {
-      const store = new MemoryStore({ now: clock().now });
+      const store = memoryStore({ now: clock().now });
       await store.set('k', { field: 'a', value: value('1') }, write(1_000));
       await store.set('k', { field: 'a', value: value('2'), ttlMs: 0 }, write(1_000));
       expect(await store.get('k', 'a')).toBeUndefined();
@@ -164,7 +165,7 @@ describe('MemoryStore', () => {
 
   describe('least-recently-used eviction', () => {
     it('evicts the session least recently read or written when full', async () => {
-      const store = new MemoryStore({ maxSessions: 3, now: clock().now });
+      const store = memoryStore({ maxSessions: 3, now: clock().now });
       for (const key of ['a', 'b', 'c']) {
         await store.set(key, { field: 'f', value: value(key) }, write(10_000));
       }
@@ -180,7 +181,7 @@ describe('MemoryStore', () => {
     });
 
     it('counts a rename as use of the renamed session', async () => {
-      const store = new MemoryStore({ maxSessions: 2, now: clock().now });
+      const store = memoryStore({ maxSessions: 2, now: clock().now });
       await store.set('a', { field: 'f', value: value('a') }, write(10_000));
       await store.set('b', { field: 'f', value: value('b') }, write(10_000));
       await store.rename('a', 'renamed', { idleMs: 10_000 });
@@ -191,7 +192,7 @@ describe('MemoryStore', () => {
 
     it('purges expired sessions before it evicts a live one', async () => {
       const time = clock();
-      const store = new MemoryStore({ maxSessions: 2, now: time.now });
+      const store = memoryStore({ maxSessions: 2, now: time.now });
       await store.set('stale', { field: 'f', value: value('1') }, write(100));
       await store.set('live', { field: 'f', value: value('2') }, write(10_000));
       await store.get('stale', 'f');
@@ -202,7 +203,7 @@ describe('MemoryStore', () => {
     });
 
     it('evicts nothing when writing to an existing session or renaming at capacity', async () => {
-      const store = new MemoryStore({ maxSessions: 2, now: clock().now });
+      const store = memoryStore({ maxSessions: 2, now: clock().now });
       await store.set('a', { field: 'f', value: value('1') }, write(10_000));
       await store.set('b', { field: 'f', value: value('2') }, write(10_000));
       await store.set('a', { field: 'g', value: value('3') }, write(10_000));
@@ -219,7 +220,7 @@ describe('MemoryStore', () => {
   describe('purging expired sessions', () => {
     it('purges expired sessions during later calls, without a sweep', async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       for (let i = 0; i < 40; i++) {
         await store.set(`stale-${i}`, { field: 'f', value: value('1') }, write(100));
       }
@@ -234,7 +235,7 @@ describe('MemoryStore', () => {
 
     it('purges sessions whose expiry moved, whether extended, shortened or renamed', async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
       for (const [i, key] of keys.entries()) {
         await store.set(key, { field: 'f', value: value(key) }, write(100 + (i % 50) * 20));
@@ -265,7 +266,7 @@ describe('MemoryStore', () => {
 
     it('treats a session that expired but is not purged yet as gone', async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       for (let i = 0; i < 40; i++) {
         await store.set(`k${i}`, { field: 'f', value: value('1') }, write(100 + i));
       }
@@ -283,7 +284,7 @@ describe('MemoryStore', () => {
 
     it('sweeps every expired session and counts them', async () => {
       const time = clock();
-      const store = new MemoryStore({ now: time.now });
+      const store = memoryStore({ now: time.now });
       expect(canSweep(store)).toBe(true);
       for (const key of ['a', 'b', 'c']) {
         await store.set(key, { field: 'f', value: value('1') }, write(100));
@@ -299,7 +300,7 @@ describe('MemoryStore', () => {
 
   describe('data handling', () => {
     it('treats session keys such as __proto__ and constructor as plain data', async () => {
-      const store = new MemoryStore({ now: clock().now });
+      const store = memoryStore({ now: clock().now });
       await store.set('__proto__', { field: 'f', value: value('1') }, write(10_000));
       await store.set('constructor', { field: '__proto__', value: value('2') }, write(10_000));
       expect(await store.get('__proto__', 'f')).toEqual(value('1'));
@@ -310,7 +311,7 @@ describe('MemoryStore', () => {
     });
 
     it('copies a Buffer view on write, so later changes to the underlying memory are ignored', async () => {
-      const store = new MemoryStore({ now: clock().now });
+      const store = memoryStore({ now: clock().now });
       const backing = Buffer.from('xxoriginalxx');
       await store.set('k', { field: 'f', value: backing.subarray(2, 10) }, write(10_000));
       backing.fill(0);
@@ -318,11 +319,103 @@ describe('MemoryStore', () => {
     });
 
     it('drops every session on close and resolves', async () => {
-      const store = new MemoryStore({ now: clock().now });
+      const store = memoryStore({ now: clock().now });
       await store.set('k', { field: 'f', value: value('1') }, write(10_000));
       await expect(store.close()).resolves.toBeUndefined();
       expect(store.size).toBe(0);
-      expect(await store.getAll('k')).toBeUndefined();
+    });
+
+    it('rejects calls after close with a StoreError that says to create a new store', async () => {
+      const store = memoryStore();
+      await store.close();
+      await expect(store.getAll('k')).rejects.toThrow(StoreError);
+      await expect(store.set('k', { field: 'f', value: value('1') }, write(1_000))).rejects.toThrow(
+        /has been closed; create a new one/,
+      );
+    });
+  });
+
+  describe('one set of sessions per name in a process', () => {
+    const names = { next: 0 };
+    const uniqueName = () => `sharing-${++names.next}`;
+
+    it('gives every store of one name the same sessions, the default name included', async () => {
+      const first = new MemoryStore();
+      const second = new MemoryStore();
+      try {
+        expect(first.name).toBe('default');
+        await first.set('k', { field: 'cart', value: value('boots') }, write(10_000));
+        expect(await second.get('k', 'cart')).toEqual(value('boots'));
+        expect(second.size).toBe(1);
+      } finally {
+        await Promise.all([first.close(), second.close()]);
+      }
+    });
+
+    it('shares the sessions with a copy of the module evaluated again, as Turbopack does', async () => {
+      const name = uniqueName();
+      vi.resetModules();
+      const copy = await import('../../../src/stores/memory/memory-store.ts');
+      expect(copy.MemoryStore).not.toBe(MemoryStore);
+      const pages = new MemoryStore({ name });
+      const routeHandlers = new copy.MemoryStore({ name });
+      try {
+        await routeHandlers.set('k', { field: 'cart', value: value('boots') }, write(10_000));
+        expect(await pages.get('k', 'cart')).toEqual(value('boots'));
+        expect(await pages.delete('k')).toBe(true);
+        expect(await routeHandlers.getAll('k')).toBeUndefined();
+      } finally {
+        await Promise.all([pages.close(), routeHandlers.close()]);
+      }
+    });
+
+    it('keeps stores of other names apart', async () => {
+      const hot = new MemoryStore({ name: uniqueName() });
+      const cold = new MemoryStore({ name: uniqueName() });
+      await hot.set('k', { field: 'f', value: value('1') }, write(10_000));
+      expect(await cold.getAll('k')).toBeUndefined();
+      await Promise.all([hot.close(), cold.close()]);
+    });
+
+    it('drops the sessions only when the last store of the name closes', async () => {
+      const name = uniqueName();
+      const first = new MemoryStore({ name });
+      const second = new MemoryStore({ name });
+      await first.set('k', { field: 'f', value: value('1') }, write(10_000));
+      await first.close();
+      await first.close();
+      expect(await second.get('k', 'f')).toEqual(value('1'));
+      await second.close();
+      const later = new MemoryStore({ name });
+      expect(await later.getAll('k')).toBeUndefined();
+      await later.close();
+    });
+
+    it('refuses a store whose maxSessions or clock differs from its name, and keeps the sessions', async () => {
+      const name = uniqueName();
+      const now = () => 1_700_000_000_000;
+      const store = new MemoryStore({ name, maxSessions: 5, now });
+      await store.set('k', { field: 'f', value: value('1') }, write(10_000));
+      expect(() => new MemoryStore({ name, maxSessions: 6, now })).toThrow(ConfigError);
+      expect(() => new MemoryStore({ name, maxSessions: 6, now })).toThrow(
+        /named "sharing-\d+" already exists in this process with maxSessions 5, where this one asks for 6.*name of its own/,
+      );
+      expect(() => new MemoryStore({ name, maxSessions: 5 })).toThrow(/another clock/);
+      expect(await store.get('k', 'f')).toEqual(value('1'));
+      await store.close();
+      const renewed = new MemoryStore({ name, maxSessions: 6 });
+      expect(renewed.size).toBe(0);
+      await renewed.close();
+    });
+
+    it.each<[unknown, string]>([
+      ['', 'an empty name'],
+      ['x'.repeat(257), 'a name of 257 characters'],
+      [7, 'a number'],
+    ])('rejects %s (%s) as a name with a ConfigError', (name) => {
+      const create = () => new MemoryStore({ name: name as string });
+      expect(create).toThrow(ConfigError);
+      expect(create).toThrow(/name must be a string of 1 to 256/);
     });
   });
 });

@@ -1,15 +1,12 @@
 /**
- * An in-process session store, for development, tests and single-instance deployments. Sessions
- * live in this process only: they vanish on restart and are not shared between instances.
- *
- * Expired data is never returned, but it is also never searched for with a full scan on an
- * ordinary call. Fields are filtered when their session is touched, and sessions are indexed by
- * expiry in a min-heap so each call can purge the few that are already due.
+ * The sessions of one `MemoryStore` name, in memory, with least-recently-used eviction. Expired
+ * data is never returned, but it is also never searched for with a full scan on an ordinary
+ * call: fields are filtered when their session is touched, and sessions are indexed by expiry
+ * in a min-heap so each call can purge the few that are already due.
  *
  * @packageDocumentation
  */
 
-import { ConfigError } from '../core/errors.ts';
 import type {
   ExpireMode,
   FieldTtl,
@@ -21,11 +18,10 @@ import type {
   SessionTtl,
   StoredField,
   StoredSession,
-  SweepableStore,
   WriteOptions,
-} from '../core/store-contract.ts';
-import { copyValues } from './copied-values.ts';
-import { type ExpiryEntry, ExpiryHeap } from './memory-expiry-heap.ts';
+} from '../../core/store-contract.ts';
+import { copyValues } from '../copied-values.ts';
+import { type ExpiryEntry, ExpiryHeap } from './expiry-heap.ts';
 import {
   applyWrites,
   copy,
@@ -38,25 +34,6 @@ import {
   type Session,
 } from './memory-session.ts';
 
-/** Options of {@link MemoryStore}. */
-export interface MemoryStoreOptions {
-  /**
-   * The most sessions held at once. Creating one more first purges expired sessions, then evicts
-   * the least recently used: reads and writes both count as use.
-   * @default 10_000
-   * @example new MemoryStore({ maxSessions: 1_000 })
-   */
-  readonly maxSessions?: number;
-  /**
-   * The store's clock, in epoch milliseconds. Tests inject one to move time without waiting.
-   * @default Date.now
-   * @example let t = 0; new MemoryStore({ now: () => t })
-   */
-  readonly now?: () => number;
-}
-
-const DEFAULT_MAX_SESSIONS = 10_000;
-
 /** Heap entries one call may pop, so purging stays a small constant cost per call. */
 const PURGE_BUDGET = 8;
 
@@ -67,18 +44,12 @@ const PURGE_BUDGET = 8;
  */
 const HEAP_SLACK = 1_024;
 
-/**
- * A {@link SessionStore} that keeps sessions in memory, with least-recently-used eviction.
- *
- * @example
- * ```ts
- * import { MemoryStore } from 'ruts';
- * const store = new MemoryStore({ maxSessions: 5_000 });
- * ```
- */
-export class MemoryStore implements SessionStore, SweepableStore {
-  readonly #maxSessions: number;
-  readonly #now: () => number;
+/** The store calls of `MemoryStore`, on sessions every store of the same name shares. */
+export class SessionTable implements Omit<SessionStore, 'close'> {
+  /** The most sessions held at once. */
+  readonly maxSessions: number;
+  /** The table's clock, in epoch milliseconds. */
+  readonly now: () => number;
   readonly #sessions = new Map<string, Session>();
   /**
    * Ends of the recency list threaded through the sessions. It is a linked list rather than Map
@@ -93,21 +64,9 @@ export class MemoryStore implements SessionStore, SweepableStore {
    */
   readonly #heap = new ExpiryHeap<Session>();
 
-  constructor(options: MemoryStoreOptions = {}) {
-    const { maxSessions = DEFAULT_MAX_SESSIONS, now = Date.now } = options;
-    if (typeof maxSessions !== 'number' || !Number.isInteger(maxSessions) || maxSessions < 1) {
-      throw new ConfigError(
-        `MemoryStore maxSessions must be a positive integer, got ${String(maxSessions)}. ` +
-          `Leave it out for the default of ${DEFAULT_MAX_SESSIONS}.`,
-      );
-    }
-    if (typeof now !== 'function') {
-      throw new ConfigError(
-        'MemoryStore now must be a function returning epoch milliseconds, such as Date.now.',
-      );
-    }
-    this.#maxSessions = maxSessions;
-    this.#now = now;
+  constructor(maxSessions: number, now: () => number) {
+    this.maxSessions = maxSessions;
+    this.now = now;
   }
 
   /** Sessions held right now, counting expired ones that have not been purged yet. */
@@ -246,7 +205,7 @@ export class MemoryStore implements SessionStore, SweepableStore {
    * Unlike the per-call purge this scans everything, since expired fields are not indexed.
    */
   async sweep(): Promise<number> {
-    const now = this.#now();
+    const now = this.now();
     let removed = 0;
     for (const session of this.#sessions.values()) {
       if (!isLive(session, now)) {
@@ -262,8 +221,8 @@ export class MemoryStore implements SessionStore, SweepableStore {
     return removed;
   }
 
-  /** Drops every session. There is nothing else to release. */
-  async close(): Promise<void> {
+  /** Drops every session. */
+  clear(): void {
     this.#sessions.clear();
     this.#oldest = undefined;
     this.#newest = undefined;
@@ -272,7 +231,7 @@ export class MemoryStore implements SessionStore, SweepableStore {
 
   /** Every call starts here: read the clock once, then purge a few sessions that are due. */
   #begin(): number {
-    const now = this.#now();
+    const now = this.now();
     this.#purge(now, PURGE_BUDGET);
     return now;
   }
@@ -371,11 +330,11 @@ export class MemoryStore implements SessionStore, SweepableStore {
   }
 
   #makeRoom(now: number): void {
-    if (this.#sessions.size < this.#maxSessions) return;
+    if (this.#sessions.size < this.maxSessions) return;
     // Expired sessions go before any live one is evicted. Draining all that are due costs one
     // pop per due entry, which ordinary calls would have paid anyway.
     this.#purge(now, Number.POSITIVE_INFINITY);
-    while (this.#sessions.size >= this.#maxSessions && this.#oldest !== undefined) {
+    while (this.#sessions.size >= this.maxSessions && this.#oldest !== undefined) {
       this.#remove(this.#oldest);
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExpiryHeap } from '../../src/stores/memory-expiry-heap.ts';
+import { ExpiryHeap } from '../../../src/stores/memory/expiry-heap.ts';
 
 function drain<T>(heap: ExpiryHeap<T>): number[] {
   const times: number[] = [];
