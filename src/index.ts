@@ -3,6 +3,7 @@
  * framework-free core; `ruts/next` adds the Next.js helpers.
  *
  * @packageDocumentation
+ * @module ruts
  */
 
 export type { Codec } from './codecs/codec.ts';
@@ -15,7 +16,7 @@ export type {
   ResolvedCookie,
 } from './core/cookie-options.ts';
 export { removalCookie, resolveCookieOptions, sessionCookie } from './core/cookie-options.ts';
-export type { SecretInput, VerifiedCookie } from './core/cookie-seal.ts';
+export type { CookieSealerOptions, SecretInput, VerifiedCookie } from './core/cookie-seal.ts';
 export { CookieSealer } from './core/cookie-seal.ts';
 export {
   CodecError,

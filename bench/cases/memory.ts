@@ -138,7 +138,7 @@ export async function memoryCase(ctx: CaseContext): Promise<Row[]> {
     const { heapUsed, arrayBuffers } = process.memoryUsage();
     return heapUsed + arrayBuffers;
   };
-  const memory = new MemoryStore({ maxSessions: count });
+  const memory = new MemoryStore({ name: 'bench-memory', maxSessions: count });
   // No seal cache, so only the store's own memory is counted.
   const manager = createSessionManager({ secret: SECRET, store: memory, sealCacheSize: 0 });
   const before = heap();

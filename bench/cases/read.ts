@@ -59,7 +59,7 @@ export async function readCase(ctx: CaseContext): Promise<Row[]> {
   const { redis, pool } = ctx.services;
   const verify = await hmacVerifier();
 
-  const memory = new MemoryStore({ maxSessions: ctx.sessions * 2 });
+  const memory = new MemoryStore({ name: 'bench-read', maxSessions: ctx.sessions * 2 });
   const redisStore = new RedisStore({ client: redis, prefix: REDIS_PREFIX });
   const pgStore = new PostgresStore({ executor: pgExecutor(pool), schema: SCHEMA });
   const hotPrefix = `${REDIS_PREFIX}hot:`;

@@ -8,6 +8,8 @@
 export interface Codec {
   /** Short name used in error messages, such as `msgpack` or `json`. */
   readonly name: string;
+  /** Turns a value into the bytes the store keeps. Throws on a value it cannot represent. */
   encode(value: unknown): Uint8Array;
+  /** Turns bytes made by `encode` back into the value. Throws on bytes it cannot read. */
   decode(bytes: Uint8Array): unknown;
 }

@@ -62,20 +62,29 @@ export interface CookieOptions {
 
 /** Attributes of a cookie as written to a response. */
 export interface CookieAttributes {
+  /** `HttpOnly`: client-side JavaScript cannot read the cookie. */
   httpOnly: boolean;
+  /** The `SameSite` attribute. */
   sameSite: 'lax' | 'strict' | 'none';
+  /** `Secure`: the browser sends the cookie over https only. */
   secure: boolean;
+  /** The `Path` attribute. */
   path: string;
+  /** The `Domain` attribute; absent for a host-only cookie. */
   domain?: string;
   /** Seconds; absent for a browser-session cookie. */
   maxAge?: number;
+  /** The `Expires` attribute. ruts sets it only on the removal cookie, to the epoch. */
   expires?: Date;
 }
 
 /** A cookie the session wants set (or cleared, when `value` is empty and `maxAge` is 0). */
 export interface OutgoingCookie {
+  /** The name as sent, including any `__Host-` prefix. */
   name: string;
+  /** The sealed session id, or `''` when the cookie is being cleared. */
   value: string;
+  /** The attributes to write with it. */
   attributes: CookieAttributes;
 }
 

@@ -41,6 +41,10 @@ export class RutsError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
+  /**
+   * Makes `instanceof` recognise errors from another copy of ruts too: `value` matches when it is
+   * a ruts error and, on a subclass, carries that subclass's `code`.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class right of instanceof, maybe a subclass
     return isInstance(this, value);
@@ -83,6 +87,7 @@ export class ReadOnlySessionError extends RutsError {
 /** A session key is empty, not a string, or uses the prefix ruts reserves for flash messages. */
 export class InvalidKeyError extends RutsError {
   static override readonly code: RutsErrorCode = 'RUTS_INVALID_KEY';
+  /** The key as passed, which may not be a string. */
   readonly key: unknown;
 
   constructor(key: unknown, reason: string) {
@@ -120,8 +125,11 @@ export class CodecError extends RutsError {
 /** An encoded value is larger than `maxValueBytes`. */
 export class ValueTooLargeError extends RutsError {
   static override readonly code: RutsErrorCode = 'RUTS_VALUE_TOO_LARGE';
+  /** The session key whose value was refused. */
   readonly key: string;
+  /** The value's encoded size, in bytes. */
   readonly bytes: number;
+  /** The `maxValueBytes` it exceeded. */
   readonly limit: number;
 
   constructor(key: string, bytes: number, limit: number) {

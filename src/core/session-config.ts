@@ -75,13 +75,21 @@ export interface SessionConfig<T extends object = Record<string, unknown>> {
 
 /** A {@link SessionConfig} with defaults applied, in the units the handle works in. */
 export interface ResolvedSessionConfig {
+  /** Where session data lives. */
   store: SessionStore;
+  /** The cookie's name as sent, its attributes and how long its seal stays valid. */
   cookie: ResolvedCookie;
+  /** The idle timeout, in milliseconds. */
   idleMs: number;
+  /** The absolute timeout, in milliseconds; `undefined` when there is none. */
   absoluteMs: number | undefined;
+  /** How stale the idle timeout may become before a read extends it, in milliseconds. */
   touchAfterMs: number;
+  /** The codec for fields without one of their own. */
   codec: Codec;
+  /** Per-field codecs, by session key. */
   codecs: Readonly<Record<string, Codec | undefined>>;
+  /** Largest encoded value accepted by `set`, in bytes. */
   maxValueBytes: number;
 }
 

@@ -23,11 +23,21 @@ export interface SetOptions {
 
 /** What `Session.info` reports about the session, for account and debug pages. */
 export interface SessionInfo {
+  /** When the session was created. `regenerate()` keeps it. */
   createdAt: Date;
-  /** `null` for a persistent session. */
+  /** When the session expires unless activity extends it; `null` for a persistent session. */
   expiresAt: Date | null;
-  /** Each live field's own expiry; `null` when it lives as long as the session. */
-  fields: Record<string, { expiresAt: Date | null }>;
+  /**
+   * Each live field's own expiry, by key (flash messages excepted); `null` when the field lives
+   * as long as the session.
+   */
+  fields: Record<
+    string,
+    {
+      /** The field's own expiry, or `null` when it lives as long as the session. */
+      expiresAt: Date | null;
+    }
+  >;
 }
 
 /** What the handle needs from the manager that opened it. */

@@ -44,7 +44,10 @@ export class Session<
   private readonly fields: FieldEncoder;
   private emitted = false;
 
-  /** @internal Sessions are opened by a manager: `createSessionManager(config).open(cookie)`. */
+  /**
+   * Sessions are opened by a manager: `createSessionManager(config).open(cookie)`.
+   * @internal
+   */
   constructor(
     private readonly ctx: SessionContext,
     cookieValue: string | undefined,

@@ -39,7 +39,9 @@ export type FieldTtl = number | 'persistent';
 
 /** One field to write. */
 export interface FieldWrite {
+  /** The field's name, usually a session key. Stores treat it as opaque text. */
   readonly field: string;
+  /** The encoded value. */
   readonly value: Uint8Array;
   /**
    * The field's own TTL: a positive number of ms, or `'persistent'`. Leave it undefined for a
@@ -68,6 +70,7 @@ export interface SessionTtl {
 
 /** A stored field as read back. */
 export interface StoredField {
+  /** The encoded value. */
   readonly value: Uint8Array;
   /** The field's own remaining TTL in ms, or `null` when it lives as long as its session. */
   readonly ttlMs: number | null;
@@ -98,18 +101,30 @@ export interface InsertResult extends SessionTtl {
 export interface RenameOptions {
   /** Fields written in the same atomic step, so no reader sees the new id without them. */
   readonly set?: readonly FieldWrite[];
+  /** The idle timeout: the rename extends the session's expiry to at least `now + idleMs`. */
   readonly idleMs: number;
+  /** Routing hint for tiered stores. */
   readonly write?: WriteStrategy;
 }
 
 /** Outcome of a rename. A collision changes nothing: renames never merge. */
 export type RenameResult =
-  | ({ readonly status: 'renamed' } & SessionTtl)
-  | { readonly status: 'missing' }
-  | { readonly status: 'collision' };
+  | ({
+      /** The session now lives under the new key, with the remaining life in `ttlMs`. */
+      readonly status: 'renamed';
+    } & SessionTtl)
+  | {
+      /** The old key holds no live session; nothing changed. */
+      readonly status: 'missing';
+    }
+  | {
+      /** The new key already holds a live session; nothing changed. */
+      readonly status: 'collision';
+    };
 
 /**
  * How {@link SessionStore.expire} applies a TTL.
+ *
  * - `'set'` ends the session `ttlMs` from now at the latest: it replaces the expiry and lowers
  *   the hard deadline to it, so later activity cannot extend the session past it. A TTL of zero
  *   or less deletes the session. `'persistent'` clears the expiry but keeps any deadline.

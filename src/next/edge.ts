@@ -3,6 +3,7 @@
  * lives here; sessions themselves need the Node runtime (`ruts/next`).
  *
  * @packageDocumentation
+ * @module ruts/next/edge
  */
 
 export type { CookieOptions } from '../core/cookie-options.ts';

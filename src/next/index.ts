@@ -3,6 +3,7 @@
  * `ruts/next/edge`, so that middleware bundles never pull in the store or the codecs.
  *
  * @packageDocumentation
+ * @module ruts/next
  */
 
 export type { CookieOptions } from '../core/cookie-options.ts';

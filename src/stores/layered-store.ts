@@ -22,6 +22,7 @@
  * processes' writes and would serve their old values until its copies expire.
  *
  * @packageDocumentation
+ * @module ruts/layered
  */
 
 import { ConfigError } from '../core/errors.ts';
@@ -68,7 +69,7 @@ export interface LayeredStoreOptions {
   readonly hot: SessionStore;
   /**
    * The durable tier and source of truth, such as a `PostgresStore`.
-   * @example new PostgresStore({ pool })
+   * @example new PostgresStore({ executor: pgExecutor(process.env.DATABASE_URL!) })
    */
   readonly cold: SessionStore;
   /**
@@ -112,7 +113,7 @@ const STORE_METHODS = [
  * import { LayeredStore } from 'ruts/layered';
  * const store = new LayeredStore({
  *   hot: new RedisStore({ client: redis }),
- *   cold: new PostgresStore({ pool }),
+ *   cold: new PostgresStore({ executor: pgExecutor(process.env.DATABASE_URL!) }),
  *   hotTtl: 30 * 60,
  * });
  * await session.set('csrf', nonce, { write: 'hot' });

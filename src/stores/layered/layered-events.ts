@@ -36,6 +36,7 @@ export type LayeredOperation =
  *   mark the field is cached in hot like any other.
  */
 export interface LayeredStoreEvent {
+  /** The kind of event, as the list above describes. */
   readonly type: 'hot-error' | 'hot-stale' | 'cold-error';
   /** The store method during which it happened. */
   readonly operation: LayeredOperation;

@@ -5,6 +5,7 @@
  * This entry imports none of them, so a bundler never meets a driver the app does not use.
  *
  * @packageDocumentation
+ * @module ruts/postgres
  */
 
 export type { PostgresExecutor } from './executor.ts';

@@ -4,6 +4,7 @@
  * driver never bundle it.
  *
  * @packageDocumentation
+ * @module ruts/postgres/pg
  */
 
 import { createHash } from 'node:crypto';

@@ -6,6 +6,7 @@
  * opened once per process and shared by every executor given it.
  *
  * @packageDocumentation
+ * @module ruts/postgres/pglite
  */
 
 import { mkdir } from 'node:fs/promises';

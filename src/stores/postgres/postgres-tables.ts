@@ -22,13 +22,17 @@ const PREFIX = /^([A-Za-z_][A-Za-z0-9_]*)?$/;
 
 /** The names the store uses, raw (for catalog lookups) and quoted (for SQL text). */
 export interface PostgresTables {
+  /** The schema both tables live in. */
   readonly schema: string;
+  /** The table prefix, possibly empty. */
   readonly prefix: string;
-  /** Bare table names, as `information_schema` lists them. */
+  /** The sessions table's bare name, as `information_schema` lists it. */
   readonly sessionsName: string;
+  /** The fields table's bare name, as `information_schema` lists it. */
   readonly fieldsName: string;
-  /** `"schema"."table"`, ready for SQL text. */
+  /** The sessions table as `"schema"."table"`, ready for SQL text. */
   readonly sessions: string;
+  /** The fields table as `"schema"."table"`, ready for SQL text. */
   readonly fields: string;
 }
 

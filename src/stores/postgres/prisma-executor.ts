@@ -1,17 +1,20 @@
 /**
- * `ruts/postgres/prisma`: runs `PostgresStore`'s SQL through the application's own Prisma Client, so sessions share its
- * connection pool, driver adapter and logging instead of opening a second pool beside it.
+ * `ruts/postgres/prisma`: runs `PostgresStore`'s SQL through the application's own Prisma
+ * Client, so sessions share its connection pool, driver adapter and logging instead of opening a
+ * second pool beside it.
  *
  * The client is typed by shape, not imported: `@prisma/client` only exists once the application
  * has generated it, and this module must load without it.
  *
  * @packageDocumentation
+ * @module ruts/postgres/prisma
  */
 
 import type { PostgresExecutor } from './executor.ts';
 
 /** The transaction client Prisma hands to an interactive transaction, as far as it is used here. */
 export interface PrismaTransactionClientLike {
+  /** Runs `query` with `values` bound to its `$1..` parameters and resolves the rows. */
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
 }
 
@@ -20,6 +23,10 @@ export interface PrismaTransactionClientLike {
  * from `new PrismaClient({ adapter })` fits, and so does one extended with `$extends`.
  */
 export interface PrismaClientLike extends PrismaTransactionClientLike {
+  /**
+   * Runs `fn` in an interactive transaction, which commits when `fn` resolves and rolls back
+   * when it rejects.
+   */
   $transaction<R>(fn: (tx: PrismaTransactionClientLike) => Promise<R>): PromiseLike<R>;
 }
 

@@ -4,6 +4,7 @@
  * as well as in Node. No Node built-in is reached, so the edge runtime can load this module.
  *
  * @packageDocumentation
+ * @module ruts/postgres/vercel
  */
 
 import { createPool, type VercelPool } from '@vercel/postgres';

@@ -2,6 +2,7 @@
  * `ruts/redis`: the Redis session store, on ioredis.
  *
  * @packageDocumentation
+ * @module ruts/redis
  */
 
 export type { FieldTtlMode } from './redis-scripts.ts';

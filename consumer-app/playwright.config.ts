@@ -1,0 +1,45 @@
+import { defineConfig } from '@playwright/test';
+import type { Variant } from './support/consumer-app.ts';
+import { VARIANTS } from './support/variants.ts';
+
+/**
+ * The README's Quick start in a user's app on the packed package: `npx playwright test -c
+ * consumer-app`. Each project is one app (store × bundler × guard file), built and started once.
+ */
+export default defineConfig<{ variant: Variant }>({
+  testDir: '.',
+  testMatch: '*.spec.ts',
+  globalSetup: './support/global-setup.ts',
+  outputDir: './test-results',
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: Boolean(process.env.CI),
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  use: {
+    browserName: 'chromium',
+    launchOptions: {
+      // Debian's Chromium; `playwright install` is never needed.
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+    trace: 'retain-on-failure',
+  },
+  projects: VARIANTS.map((variant) => ({
+    name: `${variant.store}, ${variant.bundler}, ${variant.guard}`,
+    use: { variant },
+    // The executors route is written into the Redis over Postgres app alone.
+    testIgnore: variant.store === 'layered' ? [] : ['executors.spec.ts'],
+  })),
+});
