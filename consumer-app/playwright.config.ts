@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { DEBIAN_CHROMIUM } from '../e2e/support/chromium.ts';
 import type { Variant } from './support/consumer-app.ts';
 import { VARIANTS } from './support/variants.ts';
 
@@ -19,25 +20,11 @@ export default defineConfig<{ variant: Variant }>({
   expect: { timeout: 10_000 },
   reporter: [['list']],
   use: {
-    browserName: 'chromium',
-    launchOptions: {
-      // Debian's Chromium; `playwright install` is never needed.
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    },
+    ...DEBIAN_CHROMIUM,
     trace: 'retain-on-failure',
   },
   projects: VARIANTS.map((variant) => ({
-    name: `${variant.store}, ${variant.bundler}, ${variant.guard}`,
+    name: `${variant.store}, ${variant.bundler}, ${variant.guard}, ${variant.server}`,
     use: { variant },
     // The executors route is written into the Redis over Postgres app alone.
     testIgnore: variant.store === 'layered' ? [] : ['executors.spec.ts'],

@@ -1,8 +1,6 @@
 import type { BrowserContext, Page } from '@playwright/test';
+import { cookieName } from './support/consumer-app.ts';
 import { expect, test } from './support/fixtures.ts';
-
-/** The cookie the README's defaults give under `next start` (production: Secure, `__Host-`). */
-const COOKIE = '__Host-ruts';
 
 async function signIn(page: Page, username: string): Promise<void> {
   await page.goto('/login');
@@ -12,8 +10,8 @@ async function signIn(page: Page, username: string): Promise<void> {
   await expect(page.getByText(`Signed in as ${username}`)).toBeVisible();
 }
 
-async function sessionCookie(context: BrowserContext): Promise<string | undefined> {
-  return (await context.cookies()).find((cookie) => cookie.name === COOKIE)?.value;
+async function sessionCookie(context: BrowserContext, name: string): Promise<string | undefined> {
+  return (await context.cookies()).find((cookie) => cookie.name === name)?.value;
 }
 
 test('the guard sends a visitor without a session to the login page, with the way back', async ({
@@ -24,13 +22,13 @@ test('the guard sends a visitor without a session to the login page, with the wa
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
 });
 
-test('a wrong password leaves the visitor signed out', async ({ page, context }) => {
+test('a wrong password leaves the visitor signed out', async ({ page, context, variant }) => {
   await page.goto('/login');
   await page.getByPlaceholder('Username').fill('alice');
   await page.getByPlaceholder(/Password/).fill('wrong');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByText('Wrong username or password.')).toBeVisible();
-  expect(await sessionCookie(context)).toBeUndefined();
+  expect(await sessionCookie(context, cookieName(variant))).toBeUndefined();
 });
 
 test('pages and Route Handlers see one session, and signing out ends it for both', async ({
@@ -38,9 +36,11 @@ test('pages and Route Handlers see one session, and signing out ends it for both
   context,
   browser,
   baseURL,
+  variant,
 }) => {
+  const name = cookieName(variant);
   await signIn(page, 'alice');
-  const cookie = await sessionCookie(context);
+  const cookie = await sessionCookie(context, name);
   expect(cookie).toBeDefined();
 
   // A Route Handler reads what the sign-in Server Action wrote, and writes for the page to read.
@@ -51,11 +51,11 @@ test('pages and Route Handlers see one session, and signing out ends it for both
   expect(await cart.json()).toEqual({ userId: 'alice', cart: ['boots'] });
   await page.reload();
   await expect(page.getByText('Cart: boots')).toBeVisible();
-  expect(await sessionCookie(context)).toBe(cookie);
+  expect(await sessionCookie(context, name)).toBe(cookie);
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login$/);
-  expect(await sessionCookie(context)).toBeUndefined();
+  expect(await sessionCookie(context, name)).toBeUndefined();
 
   // The old cookie, replayed after sign-out, opens nothing: not a Route Handler, not a page.
   const replay = await browser.newContext({ baseURL });
@@ -63,11 +63,11 @@ test('pages and Route Handlers see one session, and signing out ends it for both
     // Planted as the browser kept it: __Host- cookies take a path, not a url.
     await replay.addCookies([
       {
-        name: COOKIE,
+        name,
         value: cookie as string,
         domain: new URL(baseURL as string).hostname,
         path: '/',
-        secure: true,
+        secure: variant.server === 'next start',
         httpOnly: true,
         sameSite: 'Lax',
       },
@@ -84,12 +84,14 @@ test('pages and Route Handlers see one session, and signing out ends it for both
   }
 });
 
-test('builds with no setting but the README names, and warns of middleware.ts as Next does', ({
+test('runs with no setting but the README names, and warns of middleware.ts as Next does', ({
   app,
   variant,
 }) => {
-  // As the README quotes it.
+  // As the README quotes it; `next dev` prints it when it starts, `next build` when it builds.
   const deprecated = 'The "middleware" file convention is deprecated. Please use "proxy" instead.';
-  if (variant.guard === 'middleware.ts') expect(app.buildOutput).toContain(deprecated);
-  else expect(app.buildOutput).not.toContain(deprecated);
+  const printed = variant.server === 'next dev' ? app.output() : app.buildOutput;
+  expect(printed).toMatch(variant.server === 'next dev' ? /Ready in/ : /Compiled successfully/);
+  if (variant.guard === 'middleware.ts') expect(printed).toContain(deprecated);
+  else expect(printed).not.toContain(deprecated);
 });

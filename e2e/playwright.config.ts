@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { DEBIAN_CHROMIUM } from './support/chromium.ts';
 import type { StoreOptions } from './support/fixtures.ts';
 
 /**
@@ -20,21 +21,7 @@ export default defineConfig<object, StoreOptions>({
   expect: { timeout: 10_000 },
   reporter: [['list']],
   use: {
-    browserName: 'chromium',
-    launchOptions: {
-      // Debian's Chromium; `playwright install` is never needed.
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    },
+    ...DEBIAN_CHROMIUM,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },

@@ -66,10 +66,19 @@ export type StoreName = keyof typeof STORES;
 export type Bundler = 'turbopack' | 'webpack';
 export type GuardFile = 'proxy.ts' | 'middleware.ts';
 
+/** How the app runs: built and served in production, or served by the development server. */
+export type Server = 'next start' | 'next dev';
+
 export interface Variant {
   readonly store: StoreName;
   readonly bundler: Bundler;
   readonly guard: GuardFile;
+  readonly server: Server;
+}
+
+/** The session cookie's name: `Secure`, and so `__Host-`, only in production. */
+export function cookieName(variant: Variant): string {
+  return variant.server === 'next start' ? '__Host-ruts' : 'ruts';
 }
 
 /** The folder global setup packed the tarball into; each store's app is a folder in it. */
@@ -136,10 +145,13 @@ export function appEnvironment(variant: Variant): Record<string, string> {
   return { SESSION_SECRET, ...STORES[variant.store].env };
 }
 
-/** `next build` with the variant's bundler; resolves its output. */
+const WEBPACK = ['--webpack'];
+
+/** `next build` with the variant's bundler; resolves its output (none for `next dev`). */
 export async function build(dir: string, variant: Variant): Promise<string> {
   rmSync(path.join(dir, '.next'), { recursive: true, force: true });
-  const args = ['build', ...(variant.bundler === 'webpack' ? ['--webpack'] : [])];
+  if (variant.server === 'next dev') return '';
+  const args = ['build', ...(variant.bundler === 'webpack' ? WEBPACK : [])];
   return run(process.execPath, [nextBin(dir), ...args], dir, appEnvironment(variant));
 }
 
@@ -157,9 +169,11 @@ export interface AppProcess {
 
 export async function start(dir: string, variant: Variant): Promise<AppProcess> {
   const port = await freePort();
+  const command = variant.server === 'next dev' ? 'dev' : 'start';
+  const bundler = variant.server === 'next dev' && variant.bundler === 'webpack' ? WEBPACK : [];
   const child = spawn(
     process.execPath,
-    [nextBin(dir), 'start', '--port', String(port), '--hostname', HOST],
+    [nextBin(dir), command, ...bundler, '--port', String(port), '--hostname', HOST],
     { cwd: dir, env: environment(appEnvironment(variant)), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const chunks: Buffer[] = [];
@@ -170,7 +184,8 @@ export async function start(dir: string, variant: Variant): Promise<AppProcess> 
     output: () => Buffer.concat(chunks).toString('utf8'),
     stop: () => stop(child),
   };
-  const deadline = Date.now() + 30_000;
+  // The development server compiles each route on its first request.
+  const deadline = Date.now() + 60_000;
   while (!(await answers(app.url))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await app.stop();

@@ -17,13 +17,13 @@ import {
 
 interface WorkerFixtures {
   variant: Variant;
-  /** The app, running; `buildOutput` is what `next build` printed. */
+  /** The app, running; `buildOutput` is what `next build` printed (nothing under `next dev`). */
   app: AppProcess & { buildOutput: string };
 }
 
 export const test = base.extend<object, WorkerFixtures>({
   variant: [
-    { store: 'memory', bundler: 'turbopack', guard: 'proxy.ts' },
+    { store: 'memory', bundler: 'turbopack', guard: 'proxy.ts', server: 'next start' },
     { option: true, scope: 'worker' },
   ],
 
@@ -35,6 +35,10 @@ export const test = base.extend<object, WorkerFixtures>({
       writeVariant(dir, variant);
       const buildOutput = await build(dir, variant);
       const running = await start(dir, variant);
+      // The development server compiles a route on its first request: not on a test's clock.
+      if (variant.server === 'next dev') {
+        for (const route of ['/login', '/account', '/api/cart']) await fetch(running.url + route);
+      }
       try {
         await use({ ...running, buildOutput });
       } finally {

@@ -35,11 +35,18 @@ function dataDir(): string {
   return dir;
 }
 
+/** Where this process keeps the hot tier's client. */
+const HOT_CLIENT = Symbol.for('ruts-example.hot-redis-client');
+
 /**
  * The hot tier's client fails fast (no offline queue, one retry), so that while Redis is down
- * the layered store falls back to Postgres at once instead of waiting on retries.
+ * the layered store falls back to Postgres at once instead of waiting on retries. It is the
+ * app's own client, so the app keeps one per process: Next.js may evaluate this module more
+ * than once, and clients ruts opens from a URL are shared that way by ruts itself.
  */
 function hotRedisClient(url: string): Redis {
+  const holder = globalThis as { [HOT_CLIENT]?: Redis };
+  if (holder[HOT_CLIENT] !== undefined) return holder[HOT_CLIENT];
   const client = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -48,6 +55,7 @@ function hotRedisClient(url: string): Redis {
   // Without an offline queue, commands sent before the connection is up fail, so connect now.
   if (!building) client.connect().catch(() => undefined);
   client.on('error', (error: Error) => console.warn(`[sessions] Redis: ${error.message}`));
+  holder[HOT_CLIENT] = client;
   return client;
 }
 
@@ -57,8 +65,8 @@ function postgresStore(url: string): PostgresStore {
 
 /**
  * This process's session store. Next.js may evaluate this module more than once per process
- * (Turbopack does, for pages and for Route Handlers): the in-process parts are shared anyway, as
- * ruts keeps one MemoryStore per name and one PGlite per folder in each process.
+ * (Turbopack does, for pages and for Route Handlers); what must be one per process is anyway:
+ * ruts keeps one MemoryStore per name, one PGlite per folder and one pool or client per URL.
  */
 export function sessionStore(): SessionStore {
   const redisUrl = process.env.REDIS_URL;

@@ -66,3 +66,24 @@ export function acquireShared<T>(kind: string, key: string, create: () => T): Sh
     },
   };
 }
+
+/** Ids of the functions {@link settingsKey} has met, so equal keys mean the same functions. */
+const functionIds = new WeakMap<object, number>();
+let functionsSeen = 0;
+
+/**
+ * A registry key for settings given as plain data: their JSON, where a function counts only as
+ * itself. Settings equal as data but holding different functions get different keys, so nothing
+ * is shared that might behave differently.
+ */
+export function settingsKey(settings: unknown): string {
+  return JSON.stringify(settings, (_name, value: unknown) => {
+    if (typeof value !== 'function') return value;
+    let id = functionIds.get(value);
+    if (id === undefined) {
+      id = ++functionsSeen;
+      functionIds.set(value, id);
+    }
+    return `[function ${id}]`;
+  });
+}

@@ -1,7 +1,8 @@
 /**
  * `ruts/postgres/pg`: a {@link PostgresExecutor} over node-postgres (`pg`), your `Pool` or one
  * it opens from a connection string. The only entry point that imports `pg`, so apps on another
- * driver never bundle it.
+ * driver never bundle it. A pool it opens is opened once per process for the same settings and
+ * shared, so a module Next.js evaluates several times still holds one pool's connections.
  *
  * @packageDocumentation
  * @module ruts/postgres/pg
@@ -10,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import pg, { type Pool, type PoolClient, type PoolConfig } from 'pg';
 import { ConfigError } from '../../core/errors.ts';
+import { acquireShared, type SharedHandle, settingsKey } from '../../core/process-registry.ts';
 import type { PostgresExecutor } from './executor.ts';
 
 /** Options of {@link pgExecutor}. */
@@ -30,8 +32,9 @@ type Queryable = Pick<PoolClient, 'query'>;
  * A {@link PostgresExecutor} over a `pg` pool.
  *
  * Pass your own `Pool` to share it with the rest of the application (`close()` then leaves it
- * open), or a connection string or `PoolConfig` to have one opened on first use and ended by
- * `close()`. A single `Client` is refused: a transaction on it would interleave with every
+ * open), or a connection string or `PoolConfig` to have one opened on first use. Executors given
+ * the same connection string or settings share that pool within the process; it ends when the
+ * last of them closes. A single `Client` is refused: a transaction on it would interleave with every
  * other call made meanwhile.
  *
  * @example
@@ -47,14 +50,14 @@ export function pgExecutor(
 ): PostgresExecutor {
   const { prepare = true } = options;
   const owned = !isPool(source);
-  let opened: Pool | undefined;
+  let held: SharedHandle<Pool> | undefined;
   let closed = false;
   const pool = (): Promise<Pool> => {
     // Reopening after close() would leak a pool nobody ends.
     if (closed) return Promise.reject(new Error('ruts: this pgExecutor has been closed.'));
     if (!owned) return Promise.resolve(source as Pool);
-    opened ??= openPool(source as string | PoolConfig);
-    return Promise.resolve(opened);
+    held ??= sharedPool(source as string | PoolConfig);
+    return Promise.resolve(held.value);
   };
   const names = new Map<string, string>();
   const run = async <R>(target: Queryable, sql: string, params: readonly unknown[]) => {
@@ -97,10 +100,9 @@ export function pgExecutor(
     },
     async close() {
       closed = true;
-      if (!owned || opened === undefined) return;
-      const closing = opened;
-      opened = undefined;
-      await closing.end();
+      const last = held?.release();
+      held = undefined;
+      await last?.end();
     },
   };
 }
@@ -124,8 +126,10 @@ function isPool(source: unknown): source is Pool {
   );
 }
 
-function openPool(source: string | PoolConfig): Pool {
-  return new pg.Pool(typeof source === 'string' ? { connectionString: source } : source);
+/** The process's pool for these settings, opened by the first executor that needs it. */
+function sharedPool(source: string | PoolConfig): SharedHandle<Pool> {
+  const settings = typeof source === 'string' ? { connectionString: source } : source;
+  return acquireShared('pg-pool', settingsKey(settings), () => new pg.Pool(settings));
 }
 
 /**

@@ -9,6 +9,7 @@
 
 import { createPool, type VercelPool } from '@vercel/postgres';
 import { ConfigError } from '../../core/errors.ts';
+import { acquireShared, type SharedHandle } from '../../core/process-registry.ts';
 import type { PostgresExecutor } from './executor.ts';
 
 /**
@@ -26,8 +27,9 @@ export type VercelPoolLike = Pick<VercelPool, 'query' | 'connect'>;
  *
  * @param pool - The pool to run on. It stays yours: `close()` leaves it open. Leave it out to have
  *   the executor create one on first use with `createPool()`, which reads the `POSTGRES_URL`
- *   environment variable, and end it on `close()`. The first call then rejects with a
- *   {@link ConfigError} if `createPool()` cannot make one.
+ *   environment variable: one per process, shared by every executor without a pool and ended
+ *   when the last of them closes. The first call rejects with a {@link ConfigError} if
+ *   `createPool()` cannot make one.
  * @example
  * ```ts
  * import { createPool } from '@vercel/postgres';
@@ -39,15 +41,13 @@ export type VercelPoolLike = Pick<VercelPool, 'query' | 'connect'>;
  * ```
  */
 export function vercelExecutor(pool?: VercelPoolLike): PostgresExecutor {
-  let opened: Promise<VercelPool> | undefined;
-  const target = (): Promise<VercelPoolLike> => {
-    if (pool !== undefined) return Promise.resolve(pool);
-    // A failed attempt is forgotten, so a later call can succeed once the environment is fixed.
-    opened ??= openPool().catch((error: unknown) => {
-      opened = undefined;
-      throw error;
-    });
-    return opened;
+  let held: SharedHandle<VercelPool> | undefined;
+  const target = async (): Promise<VercelPoolLike> => {
+    if (pool !== undefined) return pool;
+    // A failed attempt leaves nothing behind, so a later call can succeed once the environment
+    // is fixed.
+    held ??= acquireShared('vercel-pool', process.env.POSTGRES_URL ?? '', openPool);
+    return held.value;
   };
 
   return {
@@ -80,16 +80,14 @@ export function vercelExecutor(pool?: VercelPoolLike): PostgresExecutor {
     },
 
     async close() {
-      if (opened === undefined) return;
-      const closing = opened;
-      opened = undefined;
-      // A pool that failed to open has nothing to end.
-      await (await closing.catch(() => undefined))?.end();
+      const last = held?.release();
+      held = undefined;
+      await last?.end();
     },
   };
 }
 
-async function openPool(): Promise<VercelPool> {
+function openPool(): VercelPool {
   try {
     return createPool();
   } catch (error) {

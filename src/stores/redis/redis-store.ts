@@ -10,6 +10,7 @@
 
 import { type Cluster, Redis } from 'ioredis';
 import { ConfigError, InvalidKeyError } from '../../core/errors.ts';
+import { acquireShared, type SharedHandle } from '../../core/process-registry.ts';
 import type {
   ExpireMode,
   FieldTtl,
@@ -37,9 +38,10 @@ export interface RedisStoreOptions {
    */
   readonly client?: Redis | Cluster;
   /**
-   * A `redis://` or `rediss://` URL. The store creates a standalone client for it on first use
-   * and closes it in {@link RedisStore.close}. For Cluster, Sentinel or custom options, pass a
-   * `client` instead.
+   * A `redis://` or `rediss://` URL. The store creates a standalone client for it on first use,
+   * one per URL in the process, shared by every store given that URL (Next.js may evaluate the
+   * module creating the store several times), and closed when the last of them closes. For
+   * Cluster, Sentinel or custom options, pass a `client` instead.
    * @example new RedisStore({ url: 'redis://localhost:6379/0' })
    */
   readonly url?: string;
@@ -75,6 +77,8 @@ export interface RedisStoreOptions {
 export class RedisStore implements SessionStore {
   readonly #url: string | undefined;
   #client: Redis | Cluster | undefined;
+  /** This store's hold on the process's client for `#url`, while it has one. */
+  #shared: SharedHandle<Redis> | undefined;
   readonly #prefix: string;
   readonly #nativeFieldTtl: 'auto' | boolean;
   #commands: SessionCommands | undefined;
@@ -112,11 +116,19 @@ export class RedisStore implements SessionStore {
 
   /**
    * The ioredis client, for what the store does not do itself. With `url`, this creates the
-   * client if no call has yet; the store still owns it and closes it.
+   * client if no store of that URL has yet; the stores still own it and close it.
    */
   getInstance(): Redis | Cluster {
-    // Lazy, so a store built at import time opens no connection until it is used.
-    this.#client ??= new Redis(this.#url as string, { lazyConnect: true });
+    if (this.#client === undefined) {
+      const url = this.#url as string;
+      // Lazy, so a store built at import time opens no connection until it is used.
+      this.#shared = acquireShared(
+        'redis-client',
+        url,
+        () => new Redis(url, { lazyConnect: true }),
+      );
+      this.#client = this.#shared.value;
+    }
     return this.#client;
   }
 
@@ -184,15 +196,17 @@ export class RedisStore implements SessionStore {
   }
 
   /**
-   * Closes the client the store created from `url`, after its pending replies. A `client` you
-   * passed in is yours: it stays open.
+   * Closes the client the store created from `url`, after its pending replies, once no other
+   * store of that URL uses it. A `client` you passed in is yours: it stays open.
    */
   async close(): Promise<void> {
-    const client = this.#client;
-    if (this.#url === undefined || client === undefined) return;
+    if (this.#url === undefined || this.#client === undefined) return;
+    const client = this.#shared?.release();
     this.#client = undefined;
+    this.#shared = undefined;
     this.#commands = undefined;
     this.#choosing = undefined;
+    if (client === undefined) return;
     // Only a ready client can flush with QUIT; any other would queue it (or connect to send it).
     if (client.status !== 'ready') return client.disconnect();
     // QUIT resolves on its reply; the socket closes a moment later, and close() waits for that.

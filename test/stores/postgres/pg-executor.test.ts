@@ -1,5 +1,8 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 import { ConfigError } from '../../../src/core/errors.ts';
 import { pgExecutor } from '../../../src/stores/postgres/pg-executor.ts';
 import { createTestSchema, POSTGRES_URL, type TestSchema } from '../../support/postgres.ts';
@@ -83,6 +86,45 @@ describe('pgExecutor', () => {
     expect(await executor.query('SELECT $1::text AS said', ['hello'])).toEqual([{ said: 'hello' }]);
     await executor.close();
     await expect(executor.query('SELECT 1', [])).rejects.toThrow(/closed/);
+  });
+
+  it('shares one pool per connection string in the process, ended when its last executor closes', async () => {
+    const name = `ruts_shared_${process.pid}_${Date.now()}`;
+    const url = `${POSTGRES_URL}?application_name=${name}`;
+    /** Connections the server holds for pools of `url`. */
+    const connections = async () =>
+      (
+        await db.pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+          [name],
+        )
+      ).rows[0]?.n;
+    vi.resetModules();
+    // A second copy of the module, as Next.js makes when it evaluates one module twice.
+    const copy = await import('../../../src/stores/postgres/pg-executor.ts');
+    const pages = pgExecutor(url);
+    const routes = copy.pgExecutor(url);
+    // Held open together, two pools would need two connections; one pool of max 1 cannot.
+    const settings = { connectionString: `${url}_settings`, max: 1 };
+    const first = pgExecutor(settings);
+    const second = copy.pgExecutor({ ...settings });
+    let elsewhere: Promise<unknown> = Promise.resolve();
+    await first.transaction(async () => {
+      elsewhere = second.query('SELECT 1 AS one', []);
+      // The second executor waits for the one connection the first holds.
+      expect(await Promise.race([elsewhere, delay(200).then(() => 'waiting')])).toBe('waiting');
+    });
+    expect(await elsewhere).toEqual([{ one: 1 }]);
+    await Promise.all([first.close(), second.close()]);
+    // One after the other, the pool needs one connection; two pools would have opened two.
+    await pages.query('SELECT 1', []);
+    await routes.query('SELECT 1', []);
+    expect(await connections()).toBe(1);
+    await pages.close();
+    expect(await routes.query('SELECT 2 AS two', [])).toEqual([{ two: 2 }]);
+    await routes.close();
+    // The server lets a closed connection go a moment after the client has.
+    await expect.poll(connections).toBe(0);
   });
 
   it('fails loudly, not silently, when the server cannot be reached', async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Command, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, InvalidKeyError } from '../../../src/core/errors.ts';
 import type { WriteOptions } from '../../../src/core/store-contract.ts';
 import { RedisStore } from '../../../src/stores/redis/index.ts';
@@ -339,6 +339,32 @@ describe('RedisStore on standalone Redis', () => {
       await target.close();
       expect(created.status).toBe('end');
       expect(await store.get(key, 'a')).toEqual(value('1'));
+    });
+
+    it('shares one client per url in the process, closed when the last store of it closes', async () => {
+      const url = `${REDIS_URL}?shared=${randomUUID()}`;
+      vi.resetModules();
+      // A second copy of the module, as Next.js makes when it evaluates one module twice.
+      const copy = await import('../../../src/stores/redis/redis-store.ts');
+      const pages = new RedisStore({ url, prefix });
+      const routes = new copy.RedisStore({ url, prefix });
+      const other = new RedisStore({ url: `${url}&other=1`, prefix });
+      const created = pages.getInstance();
+      expect(routes.getInstance()).toBe(created);
+      expect(other.getInstance()).not.toBe(created);
+      const key = storeKey();
+      await pages.set(key, { field: 'a', value: value('1') }, write());
+      await pages.close();
+      expect(created.status).toBe('ready');
+      expect(await routes.get(key, 'a')).toEqual(value('1'));
+      await routes.close();
+      expect(created.status).toBe('end');
+      await other.close();
+      // A store of that url made afterwards opens a client of its own again.
+      const later = new RedisStore({ url, prefix });
+      expect(later.getInstance()).not.toBe(created);
+      expect(await later.get(key, 'a')).toEqual(value('1'));
+      await later.close();
     });
 
     it('closes a url store that never connected without connecting', async () => {
