@@ -14,7 +14,6 @@ import type {
   InsertResult,
   RenameOptions,
   RenameResult,
-  SessionStore,
   SessionTtl,
   StoredField,
   StoredSession,
@@ -44,8 +43,11 @@ const PURGE_BUDGET = 8;
  */
 const HEAP_SLACK = 1_024;
 
-/** The store calls of `MemoryStore`, on sessions every store of the same name shares. */
-export class SessionTable implements Omit<SessionStore, 'close'> {
+/**
+ * The store calls of `MemoryStore`, on sessions every store of the same name shares. They are
+ * synchronous: `MemoryStore` makes each one the promise the contract asks for.
+ */
+export class SessionTable {
   /** The most sessions held at once. */
   readonly maxSessions: number;
   /** The table's clock, in epoch milliseconds. */
@@ -74,14 +76,14 @@ export class SessionTable implements Omit<SessionStore, 'close'> {
     return this.#sessions.size;
   }
 
-  async get(key: string, field: string): Promise<Uint8Array | undefined> {
+  get(key: string, field: string): Uint8Array | undefined {
     const now = this.#begin();
     const session = this.#use(key, now);
     const stored = session && liveField(session, field, now);
     return stored && copy(stored.value);
   }
 
-  async getAll(key: string): Promise<StoredSession | undefined> {
+  getAll(key: string): StoredSession | undefined {
     const now = this.#begin();
     const session = this.#use(key, now);
     if (session === undefined) return undefined;
@@ -112,23 +114,15 @@ export class SessionTable implements Omit<SessionStore, 'close'> {
     };
   }
 
-  async set(key: string, entry: FieldWrite, options: WriteOptions): Promise<SessionTtl | null> {
+  set(key: string, entry: FieldWrite, options: WriteOptions): SessionTtl | null {
     return this.#upsert(key, [entry], options);
   }
 
-  async setMany(
-    key: string,
-    entries: readonly FieldWrite[],
-    options: WriteOptions,
-  ): Promise<SessionTtl | null> {
+  setMany(key: string, entries: readonly FieldWrite[], options: WriteOptions): SessionTtl | null {
     return this.#upsert(key, entries, options);
   }
 
-  async setIfAbsent(
-    key: string,
-    entry: FieldWrite,
-    options: WriteOptions,
-  ): Promise<InsertResult | null> {
+  setIfAbsent(key: string, entry: FieldWrite, options: WriteOptions): InsertResult | null {
     const now = this.#begin();
     const session = this.#use(key, now);
     // A write that does not happen is no write: it leaves the session's expiry alone.
@@ -139,14 +133,14 @@ export class SessionTable implements Omit<SessionStore, 'close'> {
     return result && { written: true, ttlMs: result.ttlMs };
   }
 
-  async remove(key: string, field: string): Promise<boolean> {
+  remove(key: string, field: string): boolean {
     const now = this.#begin();
     const session = this.#use(key, now);
     if (session === undefined || liveField(session, field, now) === undefined) return false;
     return session.fields.delete(field);
   }
 
-  async take(key: string, field: string): Promise<Uint8Array | undefined> {
+  take(key: string, field: string): Uint8Array | undefined {
     const now = this.#begin();
     const session = this.#use(key, now);
     const stored = session && liveField(session, field, now);
@@ -155,7 +149,7 @@ export class SessionTable implements Omit<SessionStore, 'close'> {
     return stored.value;
   }
 
-  async delete(key: string): Promise<boolean> {
+  delete(key: string): boolean {
     const now = this.#begin();
     const session = this.#sessions.get(key);
     if (session === undefined) return false;
@@ -163,7 +157,7 @@ export class SessionTable implements Omit<SessionStore, 'close'> {
     return isLive(session, now);
   }
 
-  async rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
+  rename(from: string, to: string, options: RenameOptions): RenameResult {
     const now = this.#begin();
     const session = this.#live(from, now);
     if (session === undefined) return { status: 'missing' };
@@ -177,7 +171,7 @@ export class SessionTable implements Omit<SessionStore, 'close'> {
     return { status: 'renamed', ttlMs: remaining(expiryOf(session), now) };
   }
 
-  async expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null> {
+  expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): SessionTtl | null {
     const now = this.#begin();
     const session = this.#use(key, now);
     if (session === undefined) return null;
@@ -204,7 +198,7 @@ export class SessionTable implements Omit<SessionStore, 'close'> {
    * Deletes every expired session and every expired field, and resolves how many sessions went.
    * Unlike the per-call purge this scans everything, since expired fields are not indexed.
    */
-  async sweep(): Promise<number> {
+  sweep(): number {
     const now = this.now();
     let removed = 0;
     for (const session of this.#sessions.values()) {

@@ -79,9 +79,16 @@ export function pgliteExecutor(
     // Reopening after close() would hold a database open that nobody releases.
     if (closed) return Promise.reject(new Error('ruts: this pgliteExecutor has been closed.'));
     if (!owned) return Promise.resolve(source);
-    held ??= hold(source, options.pglite, settings, () => {
-      held = undefined;
-    });
+    if (held === undefined) {
+      const handle = hold(source, options.pglite, settings);
+      held = handle;
+      // A failed open is given back, so a later call can try again once the cause is fixed,
+      // rather than every executor of the source failing until the process restarts.
+      handle.value.database.catch(() => {
+        if (held === handle) held = undefined;
+        handle.release();
+      });
+    }
     return held.value.database;
   };
   return {
@@ -114,16 +121,11 @@ function isPGlite(source: object): source is PGliteLike {
   return typeof candidate.query === 'function' && typeof candidate.transaction === 'function';
 }
 
-/**
- * A hold on the process's database for `source`, opening it if no executor has. A failed open
- * is given back (`forget` tells the executor), so a later call can try again once the cause is
- * fixed, rather than every executor of the source failing until the process restarts.
- */
+/** A hold on the process's database for `source`, opening it if no executor has. */
 function hold(
   source: string,
   options: PGliteOptions | undefined,
   settings: string,
-  forget: () => void,
 ): SharedHandle<OpenedDatabase> {
   const handle = acquireShared('pglite', databaseKey(source), () => ({
     database: open(source, options),
@@ -137,10 +139,6 @@ function hold(
         'per process; give every executor of it the same options.',
     );
   }
-  handle.value.database.catch(() => {
-    forget();
-    handle.release();
-  });
   return handle;
 }
 
