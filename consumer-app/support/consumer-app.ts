@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../e2e/support/app-server.ts';
+import { baseEnvironment, freePort } from '../../e2e/support/app-server.ts';
 import {
   nextConfigFor,
   quickStartFiles,
@@ -174,7 +174,7 @@ export async function start(dir: string, variant: Variant): Promise<AppProcess> 
   const child = spawn(
     process.execPath,
     [nextBin(dir), command, ...bundler, '--port', String(port), '--hostname', HOST],
-    { cwd: dir, env: environment(appEnvironment(variant)), stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: dir, env: baseEnvironment(appEnvironment(variant)), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -215,15 +215,6 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** The shell's environment without anything that would pick a store or a mode for the app. */
-function environment(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
-  for (const name of ['REDIS_URL', 'DATABASE_URL', 'SESSION_SECRET', 'NODE_ENV', 'PORT']) {
-    delete env[name];
-  }
-  return { ...env, ...extra };
-}
-
 /** Runs a command to completion; resolves its output, rejects with it. */
 export function run(
   command: string,
@@ -235,7 +226,7 @@ export function run(
     const chunks: Buffer[] = [];
     const child = spawn(command, args, {
       cwd,
-      env: environment(env),
+      env: baseEnvironment(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -33,7 +33,10 @@ export interface PgliteExecutorOptions {
 /** A database this process opened, shared by every executor of its source. */
 interface OpenedDatabase {
   readonly database: Promise<PGlite>;
-  /** The options it was opened with, as JSON, to refuse an executor that asks for others. */
+  /**
+   * The options it was opened with, as JSON, to refuse an executor that asks for others. JSON
+   * leaves functions out, so each copy of a module passing its own copy of an extension agrees.
+   */
   readonly settings: string;
 }
 
