@@ -1,26 +1,34 @@
 /**
  * Case 2, session write: one field with a TTL on an existing session, against the raw
  * equivalent in one round trip (an `EVALSHA` of a script doing the same work; a prepared
- * `INSERT … ON CONFLICT` that also extends the session), each after one HMAC verify.
+ * `INSERT … ON CONFLICT` that also extends the session), each after one HMAC verify. And the
+ * same write `'through'` a LayeredStore (Redis over Postgres) whose hot tier holds the
+ * session's copy: one Postgres write, then one script applying it to the copy, against the
+ * ruts Postgres write and the ruts Redis write done one after the other.
  *
  * @packageDocumentation
  */
 
 import { msgpackCodec } from '../../src/codecs/msgpack-codec.ts';
+import type { SetOptions } from '../../src/core/session-types.ts';
+import { LayeredStore } from '../../src/stores/layered-store.ts';
 import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.ts';
 import { sessionKey } from '../../src/stores/redis/redis-keys.ts';
 import { RedisStore } from '../../src/stores/redis/redis-store.ts';
 import { type CaseContext, LEVELS, levelName } from '../lib/context.ts';
 import { createSessions, cycler, hmacSign, hmacVerifier, managerFor } from '../lib/fixture.ts';
-import { measureGroup, pick, ratioOf } from '../lib/harness.ts';
-import { type Row, ratioRow } from '../lib/report.ts';
+import { measureGroup, pick, ratioOf, timeOverSumOf } from '../lib/harness.ts';
+import { copyKey, HOT_TTL_SECONDS, leaseNote, refillCopies } from '../lib/hot-copies.ts';
+import { fmtInt, type Row, ratioRow } from '../lib/report.ts';
 import { REDIS_PREFIX, SCHEMA } from '../lib/services.ts';
 
 const GROUP = '2 write';
 const FIELD = 'csrf';
 const TTL_SECONDS = 600;
 const IDLE_MS = 14 * 24 * 3600 * 1000;
+/** The layered write's options: the same field and TTL, to both tiers (the default, spelled out). */
+const THROUGH: SetOptions = { ttl: TTL_SECONDS, write: 'through' };
 
 /**
  * What the store's write script does for one field with a TTL on a live session, without the
@@ -53,8 +61,15 @@ export async function writeCase(ctx: CaseContext): Promise<Row[]> {
   const verify = await hmacVerifier();
   const redisStore = new RedisStore({ client: redis, prefix: REDIS_PREFIX });
   const pgStore = new PostgresStore({ executor: pgExecutor(pool), schema: SCHEMA });
+  const hotPrefix = `${REDIS_PREFIX}hot:`;
+  const layered = new LayeredStore({
+    hot: new RedisStore({ client: redis, prefix: hotPrefix }),
+    cold: pgStore,
+    hotTtl: HOT_TTL_SECONDS,
+  });
   const redisManager = managerFor(redisStore);
   const pgManager = managerFor(pgStore);
+  const layeredManager = managerFor(layered);
 
   ctx.log('write: creating sessions');
   // Separate sessions for ruts and for the raw writes, so neither waits on the other's locks.
@@ -73,6 +88,8 @@ export async function writeCase(ctx: CaseContext): Promise<Row[]> {
       mac: await hmacSign(s.id),
     })),
   );
+  // Read once each before timing (refillCopies), so hot holds their copies.
+  const rutsLayered = await createSessions(layeredManager, ctx.sessions);
 
   redis.defineCommand('benchRawWrite', { lua: RAW_WRITE_LUA, numberOfKeys: 1 });
   const rawWrite = (redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>)
@@ -85,6 +102,7 @@ export async function writeCase(ctx: CaseContext): Promise<Row[]> {
     rawRedis: cycler(rawRedis),
     rutsPg: cycler(rutsPg),
     rawPg: cycler(rawPg),
+    layered: cycler(rutsLayered),
   };
 
   const subjects = {
@@ -125,20 +143,41 @@ export async function writeCase(ctx: CaseContext): Promise<Row[]> {
       id: 'pg',
       op: () => pgManager.open(next.rutsPg().cookie).set(FIELD, value, { ttl: TTL_SECONDS }),
     },
+    layered: {
+      id: 'layered',
+      op: () => layeredManager.open(next.layered().cookie).set(FIELD, value, THROUGH),
+    },
   };
 
   // Each write must land on the session the cookie names, never on a new one.
-  let minted = false;
-  const probe = rutsRedis[0];
-  if (probe) {
-    await redisManager
-      .open(probe.cookie, {
+  const probeWrite = async (
+    manager: typeof redisManager,
+    cookie: string,
+    name: string,
+    options: SetOptions,
+  ) => {
+    let minted = false;
+    await manager
+      .open(cookie, {
         onCookie: () => {
           minted = true;
         },
       })
-      .set(FIELD, value, { ttl: TTL_SECONDS });
-    if (minted) throw new Error('the ruts Redis write created a new session');
+      .set(FIELD, value, options);
+    if (minted) throw new Error(`the ruts ${name} write created a new session`);
+  };
+  const probe = rutsRedis[0];
+  if (probe) await probeWrite(redisManager, probe.cookie, 'Redis', { ttl: TTL_SECONDS });
+  // And the layered write must reach hot's copy, not only cold: the case measures that path.
+  const layeredProbe = rutsLayered[0];
+  if (layeredProbe) {
+    await refillCopies(redis, layeredManager, hotPrefix, [layeredProbe]);
+    await probeWrite(layeredManager, layeredProbe.cookie, 'Layered', THROUGH);
+    const hash = copyKey(hotPrefix, layeredProbe.key);
+    const copied = await redis.hgetBuffer(hash, FIELD);
+    if (copied === null || !copied.equals(encoded)) {
+      throw new Error(`the Layered 'through' write did not update hot's copy ${hash}`);
+    }
   }
 
   const rows: Row[] = [];
@@ -171,6 +210,28 @@ export async function writeCase(ctx: CaseContext): Promise<Row[]> {
         'INSERT…ON CONFLICT + HMAC',
         { op: '>=', value: 0.85 },
         `; raw ${Math.round(pb.opsPerSec).toLocaleString('en-US')} ops/s`,
+      ),
+    );
+    ctx.log(`write: Layered 'through' against Postgres (pg) + Redis, ${level}`);
+    // Fresh copies just before the group: a write applies to a copy only within its lease
+    // (HOT_TTL_SECONDS, never extended by writes). In a group of three, each member's slices
+    // run next to both others', so the three times of a round are measured close together.
+    const filledAt = await refillCopies(redis, layeredManager, hotPrefix, rutsLayered);
+    const l = await measureGroup([subjects.redis, subjects.layered, subjects.pg], options);
+    const lease = leaseNote(filledAt, 'later writes found no copy in hot');
+    const layeredWrite = pick(l, 'layered');
+    const pgWrite = pick(l, 'pg');
+    const redisWrite = pick(l, 'redis');
+    rows.push(
+      ratioRow(
+        GROUP,
+        `Layered 'through' write, ${level}`,
+        layeredWrite,
+        timeOverSumOf(layeredWrite, [pgWrite, redisWrite]),
+        'pg write + redis write',
+        { op: '<=', value: 1.15 },
+        `; ratio in time per write, lower is faster; pg write ${fmtInt(pgWrite.opsPerSec)} ` +
+          `ops/s, redis write ${fmtInt(redisWrite.opsPerSec)} ops/s${lease}`,
       ),
     );
   }

@@ -69,7 +69,7 @@ export function renderChart(rows: readonly Row[], subtitle: string): string {
     `<text x="8" y="38" class="axis">${escapeXml(subtitle)} · black mark = target · green met, red missed, grey no target</text>`,
     ...ticks,
     ...parts,
-    `<text x="${LABEL_W}" y="${y + 32}" class="axis">ratio (throughput for speed rows; bytes for memory and size rows)</text>`,
+    `<text x="${LABEL_W}" y="${y + 32}" class="axis">ratio (throughput for speed rows, time where a row says so; bytes for memory and size rows)</text>`,
     '</svg>',
     '',
   ].join('\n');

@@ -175,6 +175,24 @@ export function ratioOf(subject: Measured, baseline: Measured): Ratio {
   };
 }
 
+/**
+ * `subject`'s time per operation over the sum of `parts`' times per operation (time being
+ * 1 / throughput), per round, and the median of those: how one `subject` operation compares with
+ * doing one operation of each part in turn. Unlike {@link ratioOf}, lower is faster.
+ */
+export function timeOverSumOf(subject: Measured, parts: readonly Measured[]): Ratio {
+  const perRound = subject.opsPerRound.map((ops, round) => {
+    const partsTime = parts.reduce((sum, part) => sum + 1 / (part.opsPerRound[round] as number), 0);
+    return 1 / ops / partsTime;
+  });
+  return {
+    median: median(perRound),
+    min: Math.min(...perRound),
+    max: Math.max(...perRound),
+    perRound,
+  };
+}
+
 /** Times a synchronous function: runs it in batches for `ms` and returns ns per call. */
 export function timeSync(fn: () => unknown, ms: number): number {
   // Find a batch size that takes ~1 ms, so the clock's cost stays out of the figure.

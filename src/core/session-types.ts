@@ -14,8 +14,9 @@ export interface SetOptions {
    */
   ttl?: number | 'persistent';
   /**
-   * Which tier a layered store writes: `'through'` (cold, then hot), `'hot'` (ephemeral data)
-   * or `'cold'` (never cached in hot). Other stores ignore it.
+   * Which tier the write must reach, for a store of several (a `LayeredStore`): `'through'`
+   * (all), `'cold'` (the durable one) or `'hot'` (the fast one alone, for ephemeral data). A
+   * store of one tier writes it in every case.
    * @default 'through'
    */
   write?: WriteStrategy;

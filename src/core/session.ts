@@ -199,7 +199,7 @@ export class Session<
    *
    * @example await session.regenerate({ set: { userId: user.id } })
    */
-  async regenerate(options: { set?: Partial<T>; write?: WriteStrategy } = {}): Promise<void> {
+  async regenerate(options: { set?: Partial<T> } = {}): Promise<void> {
     this.assertWritable('regenerate');
     const entries: FieldWrite[] = [];
     for (const [key, value] of Object.entries(options.set ?? {})) {
@@ -212,7 +212,7 @@ export class Session<
         // Same family, new secret part: the rename stays within one shard of a sharded store.
         const next = await newIdentity(sessionFamily(current.id));
         const result = await storeCall('rename', () =>
-          store.rename(current.key, next.key, { set: entries, idleMs, write: options.write }),
+          store.rename(current.key, next.key, { set: entries, idleMs }),
         );
         if (result.status === 'collision') throw new SessionCollisionError();
         if (result.status === 'renamed') {
@@ -227,7 +227,7 @@ export class Session<
         const ttl = await this.writeLive(
           'regenerate',
           (k, o) => store.setMany(k, entries, o),
-          options.write,
+          undefined,
         );
         this.record(entries, ttl);
       }
@@ -381,10 +381,14 @@ export class Session<
 
   private async destroyNow(): Promise<void> {
     const identity = await this.identity;
-    if (identity) await storeCall('destroy', () => this.ctx.config.store.delete(identity.key));
-    this.forget();
-    this.loaded = SessionSnapshot.empty(this.ctx.now);
-    if (this.hadCookie || this.emitted) this.emit(removalCookie(this.ctx.config.cookie));
+    try {
+      if (identity) await storeCall('destroy', () => this.ctx.config.store.delete(identity.key));
+    } finally {
+      // Even when the store could not confirm the delete, this browser stops presenting the id.
+      this.forget();
+      this.loaded = SessionSnapshot.empty(this.ctx.now);
+      if (this.hadCookie || this.emitted) this.emit(removalCookie(this.ctx.config.cookie));
+    }
   }
 
   /** Drops an id the store does not know, so nothing is ever written under it. */

@@ -31,7 +31,11 @@
  * @packageDocumentation
  */
 
-/** How a layered store should route a write. Single-tier stores ignore it. */
+/**
+ * Which tier a write must reach, for a store that keeps sessions in more than one: `'through'`
+ * all of them, `'cold'` the durable one, `'hot'` the fast one alone. A store of one tier honours
+ * every strategy by writing, since its one tier is both.
+ */
 export type WriteStrategy = 'through' | 'hot' | 'cold';
 
 /** A field's own lifetime: milliseconds, or `'persistent'` for no expiry. */
@@ -58,7 +62,7 @@ export interface WriteOptions {
   readonly idleMs: number;
   /** Absolute lifetime from creation. Only read when this write creates the session. */
   readonly absoluteMs?: number;
-  /** Routing hint for tiered stores. */
+  /** Which tier the write must reach. @default 'through' */
   readonly write?: WriteStrategy;
 }
 
@@ -84,11 +88,6 @@ export interface StoredSession extends SessionTtl {
   readonly fields: Map<string, StoredField>;
   /** Creation time, epoch milliseconds on the store's clock. */
   readonly createdAt: number;
-  /**
-   * The store's clock when it read the session, in epoch milliseconds: the moment every TTL
-   * above is measured from. A layered store times what it keeps in its hot tier by it.
-   */
-  readonly readAt: number;
 }
 
 /** What a conditional write reports. */
@@ -103,8 +102,6 @@ export interface RenameOptions {
   readonly set?: readonly FieldWrite[];
   /** The idle timeout: the rename extends the session's expiry to at least `now + idleMs`. */
   readonly idleMs: number;
-  /** Routing hint for tiered stores. */
-  readonly write?: WriteStrategy;
 }
 
 /** Outcome of a rename. A collision changes nothing: renames never merge. */
@@ -138,9 +135,6 @@ export type ExpireMode = 'set' | 'extend';
  * own; every method resolves or rejects, never both writes part of its work.
  */
 export interface SessionStore {
-  /** One live field's value, or `undefined`. */
-  get(key: string, field: string): Promise<Uint8Array | undefined>;
-
   /** The live session with its live fields, or `undefined` when missing or expired. */
   getAll(key: string): Promise<StoredSession | undefined>;
 

@@ -1,31 +1,20 @@
 /**
- * `ruts/layered`: a fast hot store in front of a durable cold one, for long-lived sessions that
- * should occupy hot memory only while they are in use.
- *
- * - **Cold is the source of truth.** It decides whether a session exists, and every TTL,
- *   creation time and deadline the layered store reports is cold's (`'hot'` fields excepted).
- *   Operations that change cold data change cold first.
- * - **Hot answers only for complete sessions.** A read that misses reads the session whole
- *   from cold and writes it to hot ("warming"). Hot holds each copy no longer than the hot TTL,
- *   nor than the field or the session lives in cold. Writes update hot only where it already
- *   holds the session: they never warm.
- * - **Each write picks its tier** through `WriteOptions.write` (the session handle passes
- *   `session.set(key, value, { write })` down): `'through'` (the default) writes cold then hot,
- *   `'cold'` writes cold and keeps the field out of hot, `'hot'` keeps ephemeral data in hot only.
- * - **Hot failing is not an outage.** Its errors go to `onEvent` and the call carries on from
- *   cold. Cold failing is: writes reject with a `StoreError` that names the cold tier. Such a
- *   write may have reached cold all the same, so hot serves its session only until cold
- *   answers again (`delete` and `rename` not even that).
- *
- * All processes that share the cold store must share the hot one too (a Redis, say), or run as
- * a single process: a hot tier private to one process (a `MemoryStore`) cannot see the other
- * processes' writes and would serve their old values until its copies expire.
+ * `ruts/layered`: a fast hot store in front of a durable cold one. Cold is the source of truth:
+ * every change goes to cold first, and hot keeps copies of sessions in use, each trusted for a
+ * lease (`hotTtl`) and then read again from cold. Each change to a key in hot installs a new
+ * random token; a write applies its change to hot's copy only if the copy still has the token
+ * this process saw before it wrote cold, and a read fills hot only if no change reached hot
+ * since it looked. Any other order drops the copy, so racing writes never leave hot holding a
+ * value cold did not keep. Revocations (delete, rename, expiry) evict hot with retries, and
+ * reject when hot cannot confirm it; the lease bounds how long another process could then
+ * still serve the old id.
  *
  * @packageDocumentation
  * @module ruts/layered
  */
 
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, RutsError, StoreError } from '../core/errors.ts';
+import { canCache, type SessionCache } from '../core/session-cache.ts';
 import {
   canSweep,
   type ExpireMode,
@@ -36,21 +25,17 @@ import {
   type RenameResult,
   type SessionStore,
   type SessionTtl,
+  type StoredField,
   type StoredSession,
   type SweepableStore,
   type WriteOptions,
 } from '../core/store-contract.ts';
-import { insertHot, writeHot } from './layered/hot-writes.ts';
+import { HotTier } from './layered/hot-tier.ts';
 import type {
   LayeredEventHandler,
   LayeredOperation,
   LayeredStoreEvent,
 } from './layered/layered-events.ts';
-import { deleteSession, expire, remove, rename, take } from './layered/lifecycle.ts';
-import { readField, readSession } from './layered/reads.ts';
-import { ColdTier, HotTier, type Tiers } from './layered/tiers.ts';
-import { insertCold, insertThrough, writeCold, writeThrough } from './layered/writes.ts';
-import { MemoryStore } from './memory/memory-store.ts';
 
 export type {
   LayeredEventHandler,
@@ -61,48 +46,42 @@ export type {
 /** Options of {@link LayeredStore}. */
 export interface LayeredStoreOptions {
   /**
-   * The fast tier, such as a `RedisStore` or a `MemoryStore`. It holds copies of recently used
-   * sessions, and the fields written with `'hot'`. It must be shared by every process that
-   * shares `cold`, unless there is only one. It must not be the same store as `cold`.
+   * The fast tier: a `RedisStore` (or, for a single process, a `MemoryStore`). It holds copies
+   * of sessions in use and the fields written with `'hot'`. Every process that shares `cold`
+   * must share it too.
    * @example new RedisStore({ client: redis, prefix: 'hot:' })
    */
-  readonly hot: SessionStore;
+  readonly hot: SessionStore & SessionCache;
   /**
    * The durable tier and source of truth, such as a `PostgresStore`.
    * @example new PostgresStore({ executor: pgExecutor(process.env.DATABASE_URL!) })
    */
   readonly cold: SessionStore;
   /**
-   * Seconds a session stays in hot after it was last warmed or written through; an unused
-   * session then leaves hot and lives on in cold alone. Nothing stays in hot longer than in cold.
-   * It also bounds how long another process could read stale data after a hot failure.
-   * @default 3_600 (one hour)
-   * @example new LayeredStore({ hot, cold, hotTtl: 15 * 60 })
+   * Seconds a copy in hot is trusted before it is read again from cold. It bounds how long a
+   * session that ended while hot could not be told is still served from hot. Shorter means
+   * more cold reads: one per session in use per `hotTtl`.
+   * @default 30
+   * @example new LayeredStore({ hot, cold, hotTtl: 10 })
    */
   readonly hotTtl?: number;
   /**
-   * Receives what the store worked around rather than threw: hot failures, and hot entries it
-   * could not invalidate (see {@link LayeredStoreEvent}). What the handler throws is ignored.
+   * Seconds a hot call may take before it counts as failed, and the call goes on without hot.
+   * @default 1
+   * @example new LayeredStore({ hot, cold, hotTimeout: 0.25 })
+   */
+  readonly hotTimeout?: number;
+  /**
+   * Receives what the store worked around rather than threw: hot calls that failed (see
+   * {@link LayeredStoreEvent}). What the handler throws is ignored.
    * @default an event handler that logs each event with `console.warn`
    * @example new LayeredStore({ hot, cold, onEvent: (e) => logger.warn(e, 'session tier') })
    */
   readonly onEvent?: LayeredEventHandler;
 }
 
-const DEFAULT_HOT_TTL = 60 * 60;
-
-const STORE_METHODS = [
-  'get',
-  'getAll',
-  'set',
-  'setIfAbsent',
-  'setMany',
-  'remove',
-  'take',
-  'delete',
-  'rename',
-  'expire',
-] as const satisfies readonly (keyof SessionStore)[];
+const DEFAULT_HOT_TTL = 30;
+const DEFAULT_HOT_TIMEOUT = 1;
 
 /**
  * A {@link SessionStore} in two tiers: `hot` answers reads of sessions in use, `cold` keeps
@@ -114,35 +93,34 @@ const STORE_METHODS = [
  * const store = new LayeredStore({
  *   hot: new RedisStore({ client: redis }),
  *   cold: new PostgresStore({ executor: pgExecutor(process.env.DATABASE_URL!) }),
- *   hotTtl: 30 * 60,
  * });
  * await session.set('csrf', nonce, { write: 'hot' });
  * ```
  */
 export class LayeredStore implements SessionStore, SweepableStore {
   /** The hot tier, as given. */
-  readonly hot: SessionStore;
+  readonly hot: SessionStore & SessionCache;
   /** The cold tier, as given. */
   readonly cold: SessionStore;
-  readonly #tiers: Tiers;
   readonly #hot: HotTier;
+  /** The last change queued per key: this process changes a session one call at a time. */
+  readonly #changing = new Map<string, Promise<unknown>>();
 
   constructor(options: LayeredStoreOptions) {
-    const { hot, cold, hotTtl = DEFAULT_HOT_TTL, onEvent = warnOf } = options ?? {};
-    assertStore('hot', hot);
-    assertStore('cold', cold);
-    if (hot === cold || sameMemoryStore(hot, cold)) {
+    const { hot, cold, hotTtl = DEFAULT_HOT_TTL, hotTimeout = DEFAULT_HOT_TIMEOUT } = options ?? {};
+    const { onEvent = warnOf } = options ?? {};
+    if (!canCache(hot)) {
       throw new ConfigError(
-        'LayeredStore hot and cold must be two different stores: the hot tier keeps its own ' +
-          'bookkeeping beside its copies. Give each tier a store (or a key prefix, or a MemoryStore name) of its own.',
+        'LayeredStore hot must be a store that can cache sessions: a RedisStore, or a ' +
+          'MemoryStore for a single process.',
       );
     }
-    if (typeof hotTtl !== 'number' || !Number.isFinite(hotTtl) || hotTtl * 1000 < 1) {
-      throw new ConfigError(
-        `LayeredStore hotTtl must be a positive number of seconds, got ${String(hotTtl)}. ` +
-          `Leave it out for the default of ${DEFAULT_HOT_TTL} (one hour).`,
-      );
+    assertStore(cold);
+    if ((hot as unknown) === cold) {
+      throw new ConfigError('LayeredStore hot and cold must be two different stores.');
     }
+    assertSeconds('hotTtl', hotTtl, DEFAULT_HOT_TTL);
+    assertSeconds('hotTimeout', hotTimeout, DEFAULT_HOT_TIMEOUT);
     if (typeof onEvent !== 'function') {
       throw new ConfigError(
         'LayeredStore onEvent must be a function receiving each event, such as ' +
@@ -151,126 +129,246 @@ export class LayeredStore implements SessionStore, SweepableStore {
     }
     this.hot = hot;
     this.cold = cold;
-    this.#hot = new HotTier(hot, Math.round(hotTtl * 1000), onEvent);
-    this.#tiers = { hot: this.#hot, cold: new ColdTier(cold, this.#hot) };
+    this.#hot = new HotTier(hot, Math.round(hotTtl * 1000), Math.round(hotTimeout * 1000), onEvent);
   }
 
-  get(key: string, field: string): Promise<Uint8Array | undefined> {
-    return readField(this.#tiers, 'get', key, field);
+  async getAll(key: string): Promise<StoredSession | undefined> {
+    const cached = await this.#hot.read('getAll', key);
+    if (cached?.copy) return withLocal(cached.copy, cached.local);
+    const startedAt = performance.now();
+    const session = await this.#cold('getAll', () => this.cold.getAll(key));
+    if (session === undefined || cached === undefined) return session;
+    await this.#hot.fill(key, session, cached.token, startedAt);
+    return withLocal(session, cached.local);
   }
 
-  getAll(key: string): Promise<StoredSession | undefined> {
-    return readSession(this.#tiers, 'getAll', key);
+  async set(key: string, entry: FieldWrite, options: WriteOptions): Promise<SessionTtl | null> {
+    const result = await this.#write('set', key, [entry], options, false);
+    return result && { ttlMs: result.ttlMs };
   }
 
-  set(key: string, entry: FieldWrite, options: WriteOptions): Promise<SessionTtl | null> {
-    return this.#write('set', key, [entry], options);
-  }
-
-  setMany(
+  async setMany(
     key: string,
     entries: readonly FieldWrite[],
     options: WriteOptions,
   ): Promise<SessionTtl | null> {
-    return this.#write('setMany', key, entries, options);
+    const result = await this.#write('setMany', key, entries, options, false);
+    return result && { ttlMs: result.ttlMs };
   }
 
-  /** Decided by cold, or by hot for `'hot'` (once cold is known not to hold the field). */
   setIfAbsent(key: string, entry: FieldWrite, options: WriteOptions): Promise<InsertResult | null> {
-    switch (options.write) {
-      case 'hot':
-        return insertHot(this.#tiers, key, entry, options);
-      case 'cold':
-        return insertCold(this.#tiers, key, entry, options);
-      default:
-        return insertThrough(this.#tiers, key, entry, options);
-    }
+    return this.#write('setIfAbsent', key, [entry], options, true);
   }
 
-  remove(key: string, field: string): Promise<boolean> {
-    return remove(this.#tiers, key, field);
+  async remove(key: string, field: string): Promise<boolean> {
+    return this.#inOrder(key, async () => {
+      const expected = this.#hot.seen(key);
+      const removed = await this.#cold('remove', () => this.cold.remove(key, field));
+      const update = await this.#hot.update('remove', key, { remove: [field] }, expected);
+      return removed || (update?.removed.has(field) ?? false);
+    });
   }
 
-  take(key: string, field: string): Promise<Uint8Array | undefined> {
-    return take(this.#tiers, key, field);
+  async take(key: string, field: string): Promise<Uint8Array | undefined> {
+    return this.#inOrder(key, async () => {
+      const expected = this.#hot.seen(key);
+      const value = await this.#cold('take', () => this.cold.take(key, field));
+      const update = await this.#hot.update('take', key, { remove: [field] }, expected);
+      return value ?? update?.removed.get(field);
+    });
   }
 
-  delete(key: string): Promise<boolean> {
-    return deleteSession(this.#tiers, key);
+  async delete(key: string): Promise<boolean> {
+    return this.#inOrder(key, async () => {
+      const existed = await this.#coldEnding('delete', key, () => this.cold.delete(key));
+      await this.#hot.evict('delete', key, true);
+      return existed;
+    });
   }
 
-  rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
-    return rename(this.#tiers, from, to, options);
+  async rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
+    return this.#inOrder(from, async () => {
+      const result = await this.#coldEnding('rename', from, () =>
+        this.cold.rename(from, to, options),
+      );
+      if (result.status === 'renamed') await this.#hot.evict('rename', from, true, to);
+      if (result.status === 'missing') await this.#hot.evict('rename', from, false);
+      return result;
+    });
   }
 
-  expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null> {
-    return expire(this.#tiers, key, ttlMs, mode);
+  async expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null> {
+    return this.#inOrder(key, async () => {
+      // Only an extension applies on top of the copy; a new deadline drops it.
+      const expected = mode === 'extend' ? this.#hot.seen(key) : '';
+      const call = () => this.cold.expire(key, ttlMs, mode);
+      const result =
+        mode === 'set'
+          ? await this.#coldEnding('expire', key, call)
+          : await this.#cold('expire', call);
+      if (result === null || result.ttlMs === 0) {
+        await this.#hot.evict('expire', key, result !== null);
+      } else {
+        await this.#hot.update('expire', key, { ttlMs: result.ttlMs }, expected);
+      }
+      return result;
+    });
   }
 
-  /**
-   * Sweeps each tier that can be swept, and resolves how many sessions cold removed. A hot tier
-   * that fails to sweep is reported, not thrown.
-   */
+  /** Sweeps cold, if it can be swept; hot's copies and tokens expire by themselves. */
   async sweep(): Promise<number> {
-    const { hot, cold } = this;
-    const hotSweep = canSweep(hot) ? hot.sweep() : Promise.resolve(0);
-    const [removed] = await Promise.all([
-      canSweep(cold) ? cold.sweep() : 0,
-      hotSweep.catch((error: unknown) => {
-        this.#hot.emit({ type: 'hot-error', operation: 'sweep', key: '', error });
-      }),
-    ]);
-    return removed;
+    return canSweep(this.cold) ? this.cold.sweep() : 0;
   }
 
-  /**
-   * Forgets this store's own state. The tiers are the caller's, so they stay open: close them
-   * yourself once nothing uses them.
-   */
-  async close(): Promise<void> {
-    this.#hot.clear();
-  }
+  /** The tiers are the caller's, so they stay open: close them once nothing uses them. */
+  async close(): Promise<void> {}
 
   #write(
     operation: LayeredOperation,
     key: string,
     entries: readonly FieldWrite[],
     options: WriteOptions,
-  ): Promise<SessionTtl | null> {
-    switch (options.write) {
-      case 'hot':
-        return writeHot(this.#tiers, operation, key, entries, options);
-      case 'cold':
-        return writeCold(this.#tiers, operation, key, entries, options);
-      default:
-        return writeThrough(this.#tiers, operation, key, entries, options);
+    ifAbsent: boolean,
+  ): Promise<InsertResult | null> {
+    return this.#inOrder(key, () => this.#writeNow(operation, key, entries, options, ifAbsent));
+  }
+
+  async #writeNow(
+    operation: LayeredOperation,
+    key: string,
+    entries: readonly FieldWrite[],
+    options: WriteOptions,
+    ifAbsent: boolean,
+  ): Promise<InsertResult | null> {
+    // Nothing is created in hot alone: a 'hot' write that would create a session goes to cold.
+    if (options.write === 'hot' && !options.create) {
+      const local = await this.#writeLocal(operation, key, entries, ifAbsent);
+      if (local !== undefined) return local;
+    }
+    const expected = options.write === 'cold' ? '' : this.#hot.seen(key);
+    const result = await this.#cold(operation, async () =>
+      ifAbsent
+        ? this.cold.setIfAbsent(key, entries[0] as FieldWrite, options)
+        : withWritten(await this.cold.setMany(key, entries, options)),
+    );
+    if (result === null) {
+      await this.#hot.evict(operation, key, false);
+    } else if (result.written) {
+      await this.#hot.update(operation, key, { set: entries, ttlMs: result.ttlMs }, expected);
+    }
+    return result;
+  }
+
+  /**
+   * Writes fields to hot alone, on a session cold holds: hot takes them only beside a copy, so
+   * without one, the session is read from cold first. `undefined` when hot could not take them.
+   */
+  async #writeLocal(
+    operation: LayeredOperation,
+    key: string,
+    entries: readonly FieldWrite[],
+    ifAbsent: boolean,
+  ): Promise<InsertResult | null | undefined> {
+    const written = await this.#hot.writeLocal(operation, key, entries, ifAbsent);
+    if (written !== null) return written;
+    if ((await this.getAll(key)) === undefined) return null;
+    return (await this.#hot.writeLocal(operation, key, entries, ifAbsent)) ?? undefined;
+  }
+
+  /**
+   * Runs `change` once this process's earlier changes of `key` have settled. Two changes in
+   * flight at once would each find the other's token in hot and drop the copy; in order, each
+   * applies on top of the last.
+   */
+  #inOrder<R>(key: string, change: () => Promise<R>): Promise<R> {
+    const result = (this.#changing.get(key) ?? Promise.resolve()).then(change);
+    const settled = result.then(
+      () => {},
+      () => {},
+    );
+    this.#changing.set(key, settled);
+    void settled.then(() => {
+      if (this.#changing.get(key) === settled) this.#changing.delete(key);
+    });
+    return result;
+  }
+
+  /**
+   * A change to cold that may end the session. When cold fails, it may have ended it all the
+   * same, so hot stops serving it rather than risk serving an ended session.
+   */
+  async #coldEnding<R>(
+    operation: LayeredOperation,
+    key: string,
+    call: () => Promise<R>,
+  ): Promise<R> {
+    try {
+      return await this.#cold(operation, call);
+    } catch (error) {
+      await this.#hot.evict(operation, key, false);
+      throw error;
+    }
+  }
+
+  async #cold<R>(operation: LayeredOperation, call: () => Promise<R>): Promise<R> {
+    try {
+      return await call();
+    } catch (error) {
+      const where = `${operation} on the cold tier`;
+      if (error instanceof StoreError) throw new StoreError(where, error.cause ?? error);
+      // Bad input is the caller's to fix, not an outage.
+      if (error instanceof RutsError) throw error;
+      throw new StoreError(where, error);
     }
   }
 }
 
-/** Two `MemoryStore`s of one name hold the same sessions: to the tiers, they are one store. */
-function sameMemoryStore(hot: SessionStore, cold: SessionStore): boolean {
-  return hot instanceof MemoryStore && cold instanceof MemoryStore && hot.name === cold.name;
+function withWritten(result: SessionTtl | null): InsertResult | null {
+  return result && { written: true, ttlMs: result.ttlMs };
 }
 
-function assertStore(tier: 'hot' | 'cold', store: unknown): asserts store is SessionStore {
-  const missing = STORE_METHODS.filter(
-    (method) => typeof (store as Partial<SessionStore> | undefined)?.[method] !== 'function',
+/** The session with hot's local fields over cold's. */
+function withLocal(session: StoredSession, local: ReadonlyMap<string, StoredField>): StoredSession {
+  if (local.size === 0) return session;
+  return { ...session, fields: new Map([...session.fields, ...local]) };
+}
+
+function assertStore(store: unknown): asserts store is SessionStore {
+  const methods = [
+    'getAll',
+    'set',
+    'setIfAbsent',
+    'setMany',
+    'remove',
+    'take',
+    'delete',
+    'rename',
+    'expire',
+  ];
+  const missing = methods.filter(
+    (method) => typeof (store as Record<string, unknown> | undefined)?.[method] !== 'function',
   );
   if (missing.length > 0) {
     throw new ConfigError(
-      `LayeredStore ${tier} must be a session store (such as a MemoryStore, RedisStore or ` +
-        `PostgresStore); it lacks ${missing.join(', ')}.`,
+      'LayeredStore cold must be a session store (such as a PostgresStore); it lacks ' +
+        `${missing.join(', ')}.`,
+    );
+  }
+}
+
+function assertSeconds(name: string, value: unknown, fallback: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value * 1000 < 1) {
+    throw new ConfigError(
+      `LayeredStore ${name} must be a positive number of seconds, got ${String(value)}. ` +
+        `Leave it out for the default of ${fallback}.`,
     );
   }
 }
 
 function warnOf(event: LayeredStoreEvent): void {
   const detail = event.error instanceof Error ? event.error.message : String(event.error);
-  const what = {
-    'hot-error': 'the hot tier failed; served from cold',
-    'hot-stale': 'the hot entry could not be invalidated and may serve stale data until it expires',
-    'cold-error': 'a cold step failed after the call succeeded',
-  }[event.type];
-  console.warn(`ruts: LayeredStore ${event.operation} of ${event.key}: ${what}: ${detail}`);
+  console.warn(
+    `ruts: LayeredStore ${event.operation} of ${event.key}: the hot tier failed; went on ` +
+      `from cold: ${detail}`,
+  );
 }

@@ -7,6 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SessionStore } from '../../src/core/store-contract.ts';
+import { readField } from '../support/read-field.ts';
 import { hex, IDLE, names, newKey, opts, siblingKeys, utf8 } from './conformance-helpers.ts';
 
 /** Registers the concurrency cases against the store `store()` returns. */
@@ -34,7 +35,7 @@ export function describeConcurrency(store: () => SessionStore): void {
       const winners = results.flatMap((result, i) => (result?.written ? [i] : []));
       expect(winners).toHaveLength(1);
       expect(results.every((result) => result !== null)).toBe(true);
-      expect(hex(await store().get(key, 'f'))).toBe(hex(utf8(`writer ${winners[0]}`)));
+      expect(hex(await readField(store(), key, 'f'))).toBe(hex(utf8(`writer ${winners[0]}`)));
     });
 
     it('lets exactly one of 50 concurrent setIfAbsent calls write to an existing session', async () => {
@@ -51,7 +52,7 @@ export function describeConcurrency(store: () => SessionStore): void {
       );
       const winners = results.flatMap((result, i) => (result?.written ? [i] : []));
       expect(winners).toHaveLength(1);
-      expect(hex(await store().get(key, 'f'))).toBe(hex(utf8(`writer ${winners[0]}`)));
+      expect(hex(await readField(store(), key, 'f'))).toBe(hex(utf8(`writer ${winners[0]}`)));
     });
 
     it('hands a field to exactly one of 50 concurrent takers', async () => {
@@ -60,7 +61,7 @@ export function describeConcurrency(store: () => SessionStore): void {
       const taken = await Promise.all(Array.from({ length: 50 }, () => store().take(key, 'flash')));
       const received = taken.filter((value) => value !== undefined);
       expect(received.map(hex)).toEqual([hex(utf8('once'))]);
-      expect(await store().get(key, 'flash')).toBeUndefined();
+      expect(await readField(store(), key, 'flash')).toBeUndefined();
     });
 
     it('renames one source to exactly one of two concurrent targets', async () => {

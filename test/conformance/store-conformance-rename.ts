@@ -7,6 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SessionStore } from '../../src/core/store-contract.ts';
+import { readField } from '../support/read-field.ts';
 import { expectTtl, hex, IDLE, names, opts, siblingKeys, utf8 } from './conformance-helpers.ts';
 
 /** Registers the rename cases against the store `store()` returns. */
@@ -27,7 +28,7 @@ export function describeRename(store: () => SessionStore): void {
       expect(result.status).toBe('renamed');
       expectTtl(result.status === 'renamed' ? result.ttlMs : undefined, 120_000);
       expect(await store().getAll(from)).toBeUndefined();
-      expect(await store().get(from, 'a')).toBeUndefined();
+      expect(await readField(store(), from, 'a')).toBeUndefined();
       const after = await store().getAll(to);
       expect(names(after)).toEqual(['a', 'b']);
       expect(hex(after?.fields.get('a')?.value)).toBe(hex(utf8('1')));

@@ -10,6 +10,7 @@
  */
 
 import type { FieldWrite, SessionStore, StoredSession } from '../../src/core/store-contract.ts';
+import { readField } from './read-field.ts';
 
 /** A moment on the store's clock, in epoch ms, known to lie within `[lo, hi]`. */
 export interface Span {
@@ -155,7 +156,7 @@ export class ExpiryTally {
       this.session(key, expected, got, spanOf(before, Date.now(), offset));
     } else {
       const name = fields[Math.floor(Math.random() * fields.length)] as string;
-      const got = await store.get(key, name);
+      const got = await readField(store, key, name);
       this.field(key, name, expected, got, spanOf(before, Date.now(), offset));
     }
   }

@@ -10,6 +10,13 @@
 import { ConfigError, StoreError } from '../../core/errors.ts';
 import { acquireShared, type SharedHandle } from '../../core/process-registry.ts';
 import type {
+  CachedSession,
+  CacheStep,
+  CopyChange,
+  CopyUpdate,
+  SessionCache,
+} from '../../core/session-cache.ts';
+import type {
   ExpireMode,
   FieldTtl,
   FieldWrite,
@@ -22,6 +29,7 @@ import type {
   SweepableStore,
   WriteOptions,
 } from '../../core/store-contract.ts';
+import { CopyTable } from './copy-table.ts';
 import { SessionTable } from './session-table.ts';
 
 /** Options of {@link MemoryStore}. */
@@ -67,10 +75,12 @@ const MAX_NAME_LENGTH = 256;
  * const store = new MemoryStore({ maxSessions: 5_000 });
  * ```
  */
-export class MemoryStore implements SessionStore, SweepableStore {
+export class MemoryStore implements SessionStore, SweepableStore, SessionCache {
   /** The name whose sessions this store holds. */
   readonly name: string;
   #table: SharedHandle<SessionTable> | undefined;
+  /** The copies this store caches as a hot tier, acquired on first use. */
+  #copies: SharedHandle<CopyTable> | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     const { name = DEFAULT_NAME, maxSessions = DEFAULT_MAX_SESSIONS, now = Date.now } = options;
@@ -113,10 +123,6 @@ export class MemoryStore implements SessionStore, SweepableStore {
   /** Sessions held right now, counting expired ones that have not been purged yet. */
   get size(): number {
     return this.#table?.value.size ?? 0;
-  }
-
-  async get(key: string, field: string): Promise<Uint8Array | undefined> {
-    return this.#open('get').get(key, field);
   }
 
   async getAll(key: string): Promise<StoredSession | undefined> {
@@ -175,10 +181,47 @@ export class MemoryStore implements SessionStore, SweepableStore {
    * Closes this store. Once every store of its name is closed, their sessions are dropped; a
    * store created with that name afterwards starts empty.
    */
+  async readCopy(key: string): Promise<CachedSession> {
+    return this.#cache('readCopy').read(key);
+  }
+
+  async fillCopy(key: string, copy: StoredSession, step: CacheStep): Promise<boolean> {
+    return this.#cache('fillCopy').fill(key, copy, step);
+  }
+
+  async updateCopy(key: string, change: CopyChange, step: CacheStep): Promise<CopyUpdate> {
+    return this.#cache('updateCopy').update(key, change, step);
+  }
+
+  async writeLocal(
+    key: string,
+    entries: readonly FieldWrite[],
+    ifAbsent: boolean,
+  ): Promise<InsertResult | null> {
+    return this.#cache('writeLocal').writeLocal(key, entries, ifAbsent);
+  }
+
+  async evict(key: string, next: string, leaseMs: number, moveTo?: string): Promise<void> {
+    this.#cache('evict').evict(key, next, leaseMs, moveTo);
+  }
+
   async close(): Promise<void> {
     const table = this.#table;
+    const copies = this.#copies;
     this.#table = undefined;
+    this.#copies = undefined;
     table?.release()?.clear();
+    copies?.release()?.clear();
+  }
+
+  #cache(operation: string): CopyTable {
+    const { maxSessions, now } = this.#open(operation);
+    this.#copies ??= acquireShared(
+      'memory-copies',
+      this.name,
+      () => new CopyTable(maxSessions, now),
+    );
+    return this.#copies.value;
   }
 
   #open(operation: string): SessionTable {

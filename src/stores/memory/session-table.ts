@@ -23,7 +23,6 @@ import { copyValues } from '../copied-values.ts';
 import { type ExpiryEntry, ExpiryHeap } from './expiry-heap.ts';
 import {
   applyWrites,
-  copy,
   expiryOf,
   type Field,
   fieldTtl,
@@ -76,13 +75,6 @@ export class SessionTable {
     return this.#sessions.size;
   }
 
-  get(key: string, field: string): Uint8Array | undefined {
-    const now = this.#begin();
-    const session = this.#use(key, now);
-    const stored = session && liveField(session, field, now);
-    return stored && copy(stored.value);
-  }
-
   getAll(key: string): StoredSession | undefined {
     const now = this.#begin();
     const session = this.#use(key, now);
@@ -110,7 +102,6 @@ export class SessionTable {
       ttlMs: remaining(sessionExpiry, now),
       maxTtlMs: remaining(session.deadline, now),
       createdAt: session.createdAt,
-      readAt: now,
     };
   }
 

@@ -74,10 +74,9 @@ function fresh(extendMs: string, absoluteMs: string): string {
 
 /** Every statement of one store, as fixed text: the pg executor prepares each once. */
 export interface PostgresStatements {
-  readonly get: string;
   /**
-   * `$1` key. One row for the session (`name` NULL) with `created_ms`, `ttl_ms`, `max_ttl_ms`
-   * and `read_ms` (the server's clock), then one per live field with `name`, `value` and
+   * `$1` key. One row for the session (`name` NULL) with `created_ms`, `ttl_ms` and
+   * `max_ttl_ms`, then one per live field with `name`, `value` and
    * `ttl_ms` (NULL: none).
    */
   readonly getAll: string;
@@ -129,20 +128,16 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`;
 
   return {
-    get: `SELECT f.value FROM ${S} AS s JOIN ${F} AS f ON f.session_id = s.id
-      WHERE s.key = $1 AND ${live('s')} AND f.name = $2 AND ${live('f')}`,
-
     // One round trip, one lookup of the key. The session's columns come once, in a row of
     // their own, rather than repeated (and recomputed) on every field row; `name` is never NULL
     // on a field row. A field's TTL is capped at its session's.
     getAll: `SELECT x.* FROM ${S} AS s CROSS JOIN LATERAL (
         SELECT NULL::text AS name, NULL::bytea AS value,
           floor(extract(epoch FROM s.created_at) * 1000)::float8 AS created_ms,
-          ${remaining('s.expires_at')} AS ttl_ms, ${remaining('s.deadline')} AS max_ttl_ms,
-          floor(extract(epoch FROM now()) * 1000)::float8 AS read_ms
+          ${remaining('s.expires_at')} AS ttl_ms, ${remaining('s.deadline')} AS max_ttl_ms
         UNION ALL
         SELECT f.name, f.value, NULL, CASE WHEN f.expires_at IS NOT NULL
-            THEN ${remaining('least(f.expires_at, s.expires_at)')} END, NULL, NULL
+            THEN ${remaining('least(f.expires_at, s.expires_at)')} END, NULL
         FROM ${F} AS f WHERE f.session_id = s.id AND ${live('f')}
       ) AS x
       WHERE s.key = $1 AND ${live('s')}`,

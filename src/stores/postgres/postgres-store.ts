@@ -123,11 +123,6 @@ export class PostgresStore implements SessionStore, SweepableStore {
     return this.#executor;
   }
 
-  async get(key: string, field: string): Promise<Uint8Array | undefined> {
-    const [row] = await this.#query(this.#sql.get, [key, field]);
-    return row && bytes(row.value);
-  }
-
   async getAll(key: string): Promise<StoredSession | undefined> {
     const rows = await this.#query(this.#sql.getAll, [key]);
     let session: Row | undefined;
@@ -143,7 +138,6 @@ export class PostgresStore implements SessionStore, SweepableStore {
       ttlMs: ms(session.ttl_ms),
       maxTtlMs: ms(session.max_ttl_ms),
       createdAt: Number(session.created_ms),
-      readAt: Number(session.read_ms),
     };
   }
 

@@ -36,7 +36,6 @@ export interface WriteArgs {
 /** The store's operations, each one script call, so one round trip. */
 export interface SessionCommands {
   readonly mode: FieldTtlMode;
-  get(key: string, field: string): Promise<Uint8Array | undefined>;
   getAll(key: string): Promise<StoredSession | undefined>;
   write(key: string, entries: readonly FieldWrite[], args: WriteArgs): Promise<InsertResult | null>;
   rename(
@@ -73,7 +72,6 @@ export function defineSessionCommands(
     return (...args) => method.apply(client, args);
   };
   const run = {
-    get: call('get'),
     getAll: call('getAll'),
     write: call('write'),
     rename: call('rename'),
@@ -85,9 +83,6 @@ export function defineSessionCommands(
 
   return {
     mode,
-    async get(key, field) {
-      return bytesOrUndefined(await run.get(key, field));
-    },
     async getAll(key) {
       return decodeSession(await run.getAll(key));
     },
@@ -231,7 +226,6 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
     ttlMs: end === null ? null : end - now,
     maxTtlMs: deadline === null ? null : deadline - now,
     createdAt,
-    readAt: now,
   };
 }
 

@@ -26,15 +26,7 @@
 export type FieldTtlMode = 'native' | 'emulated';
 
 /** Every operation the store performs, one script each. */
-export type ScriptName =
-  | 'get'
-  | 'getAll'
-  | 'write'
-  | 'rename'
-  | 'expire'
-  | 'remove'
-  | 'take'
-  | 'delete';
+export type ScriptName = 'getAll' | 'write' | 'rename' | 'expire' | 'remove' | 'take' | 'delete';
 
 /** A script and how many of its arguments are keys, as ioredis `defineCommand` takes them. */
 export interface ScriptSource {
@@ -204,11 +196,6 @@ end
 return settle(k, s, e, d)
 `;
 
-const GET = `
-if not load(KEYS[1]) then return nil end
-return redis.call('HGET', KEYS[1], ARGV[1])
-`;
-
 /**
  * Replies `{now, HGETALL}`; the caller derives every TTL from `now` and the metadata.
  *
@@ -268,7 +255,6 @@ return redis.call('DEL', KEYS[1])
 export function sessionScripts(mode: FieldTtlMode): Record<ScriptName, ScriptSource> {
   const writer = READ + SETTLE + writeFunction(mode);
   return {
-    get: { lua: READ + GET, numberOfKeys: 1 },
     getAll: { lua: GET_ALL[mode], numberOfKeys: 1 },
     write: { lua: writer + WRITE, numberOfKeys: 1 },
     rename: { lua: writer + RENAME, numberOfKeys: 2 },

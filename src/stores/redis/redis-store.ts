@@ -12,6 +12,13 @@ import { type Cluster, Redis } from 'ioredis';
 import { ConfigError, InvalidKeyError } from '../../core/errors.ts';
 import { acquireShared, type SharedHandle } from '../../core/process-registry.ts';
 import type {
+  CachedSession,
+  CacheStep,
+  CopyChange,
+  CopyUpdate,
+  SessionCache,
+} from '../../core/session-cache.ts';
+import type {
   ExpireMode,
   FieldTtl,
   FieldWrite,
@@ -24,6 +31,7 @@ import type {
   WriteOptions,
 } from '../../core/store-contract.ts';
 import { chooseFieldTtlMode } from './field-ttl-support.ts';
+import { RedisCache } from './redis-cache.ts';
 import { defineSessionCommands, type SessionCommands } from './redis-commands.ts';
 import { assertValidPrefix, DEFAULT_PREFIX, sessionKey } from './redis-keys.ts';
 import type { FieldTtlMode } from './redis-scripts.ts';
@@ -74,7 +82,7 @@ export interface RedisStoreOptions {
  * const store = new RedisStore({ client: new Redis(process.env.REDIS_URL) });
  * ```
  */
-export class RedisStore implements SessionStore {
+export class RedisStore implements SessionStore, SessionCache {
   readonly #url: string | undefined;
   #client: Redis | Cluster | undefined;
   /** This store's hold on the process's client for `#url`, while it has one. */
@@ -83,6 +91,8 @@ export class RedisStore implements SessionStore {
   readonly #nativeFieldTtl: 'auto' | boolean;
   #commands: SessionCommands | undefined;
   #choosing: Promise<SessionCommands> | undefined;
+  /** The calls of this store as a `LayeredStore`'s hot tier, registered on first use. */
+  #cache: RedisCache | undefined;
 
   constructor(options: RedisStoreOptions) {
     const { client, url, prefix = DEFAULT_PREFIX, nativeFieldTtl = 'auto' } = options ?? {};
@@ -135,11 +145,6 @@ export class RedisStore implements SessionStore {
   /** How this store keeps field TTLs; asks the server on first use unless `nativeFieldTtl` is false. */
   async fieldTtlMode(): Promise<FieldTtlMode> {
     return (await this.#ready()).mode;
-  }
-
-  async get(key: string, field: string): Promise<Uint8Array | undefined> {
-    const commands = this.#commands ?? (await this.#ready());
-    return commands.get(this.#key(key), fieldName(field));
   }
 
   async getAll(key: string): Promise<StoredSession | undefined> {
@@ -195,6 +200,30 @@ export class RedisStore implements SessionStore {
     return commands.expire(this.#key(key), ttlMs, mode);
   }
 
+  async readCopy(key: string): Promise<CachedSession> {
+    return this.#cached().read(key);
+  }
+
+  async fillCopy(key: string, copy: StoredSession, step: CacheStep): Promise<boolean> {
+    return this.#cached().fill(key, copy, step);
+  }
+
+  async updateCopy(key: string, change: CopyChange, step: CacheStep): Promise<CopyUpdate> {
+    return this.#cached().update(key, change, step);
+  }
+
+  async writeLocal(
+    key: string,
+    entries: readonly FieldWrite[],
+    ifAbsent: boolean,
+  ): Promise<InsertResult | null> {
+    return this.#cached().writeLocal(key, checkedEntries(entries), ifAbsent);
+  }
+
+  async evict(key: string, next: string, leaseMs: number, moveTo?: string): Promise<void> {
+    return this.#cached().evict(key, next, leaseMs, moveTo);
+  }
+
   /**
    * Closes the client the store created from `url`, after its pending replies, once no other
    * store of that URL uses it. A `client` you passed in is yours: it stays open.
@@ -206,6 +235,7 @@ export class RedisStore implements SessionStore {
     this.#shared = undefined;
     this.#commands = undefined;
     this.#choosing = undefined;
+    this.#cache = undefined;
     if (client === undefined) return;
     // Only a ready client can flush with QUIT; any other would queue it (or connect to send it).
     if (client.status !== 'ready') return client.disconnect();
@@ -233,6 +263,11 @@ export class RedisStore implements SessionStore {
 
   #key(key: string): string {
     return sessionKey(this.#prefix, key);
+  }
+
+  #cached(): RedisCache {
+    this.#cache ??= new RedisCache(this.getInstance(), (key) => this.#key(key));
+    return this.#cache;
   }
 
   /** Settles the field TTL mode once. A failed attempt is forgotten, so the next call retries. */

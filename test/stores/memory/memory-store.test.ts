@@ -4,6 +4,7 @@ import { canSweep, type WriteOptions } from '../../../src/core/store-contract.ts
 import { MemoryStore } from '../../../src/stores/memory/memory-store.ts';
 import { describeStoreConformance } from '../../conformance/store-conformance.ts';
 import { memoryStore } from '../../support/memory-store.ts';
+import { readField } from '../../support/read-field.ts';
 
 describeStoreConformance('MemoryStore', async () => {
   const store = memoryStore();
@@ -95,7 +96,7 @@ describe('MemoryStore', () => {
       time.advance(499);
       expect((await store.getAll('k'))?.fields.get('a')?.ttlMs).toBe(1);
       time.advance(1);
-      expect(await store.get('k', 'a')).toBeUndefined();
+      expect(await readField(store, 'k', 'a')).toBeUndefined();
       expect([...((await store.getAll('k'))?.fields.keys() ?? [])]).toEqual(['b']);
     });
 
@@ -133,7 +134,7 @@ describe('MemoryStore', () => {
       expect(await store.expire('k', 1_000, 'set')).toEqual({ ttlMs: 1_000 });
       expect((await store.getAll('k'))?.fields.get('a')?.ttlMs).toBe(1_000);
       time.advance(1_000);
-      expect(await store.get('k', 'a')).toBeUndefined();
+      expect(await readField(store, 'k', 'a')).toBeUndefined();
     });
 
     it("lowers the deadline with expire 'set' and reports it as maxTtlMs", async () => {
@@ -159,7 +160,7 @@ describe('MemoryStore', () => {
       const store = memoryStore({ now: clock().now });
       await store.set('k', { field: 'a', value: value('1') }, write(1_000));
       await store.set('k', { field: 'a', value: value('2'), ttlMs: 0 }, write(1_000));
-      expect(await store.get('k', 'a')).toBeUndefined();
+      expect(await readField(store, 'k', 'a')).toBeUndefined();
     });
   });
 
@@ -169,14 +170,15 @@ describe('MemoryStore', () => {
       for (const key of ['a', 'b', 'c']) {
         await store.set(key, { field: 'f', value: value(key) }, write(10_000));
       }
-      await store.get('a', 'f');
+      await readField(store, 'a', 'f');
       await store.set('d', { field: 'f', value: value('d') }, write(10_000));
       expect(await store.getAll('b')).toBeUndefined();
       await store.set('c', { field: 'g', value: value('c') }, write(10_000));
       await store.getAll('d');
       await store.set('e', { field: 'f', value: value('e') }, write(10_000));
       expect(await store.getAll('a')).toBeUndefined();
-      for (const key of ['c', 'd', 'e']) expect(await store.get(key, 'f')).toEqual(value(key));
+      for (const key of ['c', 'd', 'e'])
+        expect(await readField(store, key, 'f')).toEqual(value(key));
       expect(store.size).toBe(3);
     });
 
@@ -187,7 +189,7 @@ describe('MemoryStore', () => {
       await store.rename('a', 'renamed', { idleMs: 10_000 });
       await store.set('c', { field: 'f', value: value('c') }, write(10_000));
       expect(await store.getAll('b')).toBeUndefined();
-      expect(await store.get('renamed', 'f')).toEqual(value('a'));
+      expect(await readField(store, 'renamed', 'f')).toEqual(value('a'));
     });
 
     it('purges expired sessions before it evicts a live one', async () => {
@@ -195,10 +197,10 @@ describe('MemoryStore', () => {
       const store = memoryStore({ maxSessions: 2, now: time.now });
       await store.set('stale', { field: 'f', value: value('1') }, write(100));
       await store.set('live', { field: 'f', value: value('2') }, write(10_000));
-      await store.get('stale', 'f');
+      await readField(store, 'stale', 'f');
       time.advance(200);
       await store.set('new', { field: 'f', value: value('3') }, write(10_000));
-      expect(await store.get('live', 'f')).toEqual(value('2'));
+      expect(await readField(store, 'live', 'f')).toEqual(value('2'));
       expect(store.size).toBe(2);
     });
 
@@ -211,8 +213,8 @@ describe('MemoryStore', () => {
         status: 'renamed',
         ttlMs: 10_000,
       });
-      expect(await store.get('a', 'g')).toEqual(value('3'));
-      expect(await store.get('c', 'f')).toEqual(value('2'));
+      expect(await readField(store, 'a', 'g')).toEqual(value('3'));
+      expect(await readField(store, 'c', 'f')).toEqual(value('2'));
       expect(store.size).toBe(2);
     });
   });
@@ -226,10 +228,10 @@ describe('MemoryStore', () => {
       }
       await store.set('live', { field: 'f', value: value('2') }, write(10_000));
       time.advance(100);
-      await store.get('live', 'f');
+      await readField(store, 'live', 'f');
       expect(store.size).toBeLessThan(41);
       expect(store.size).toBeGreaterThan(1);
-      for (let i = 0; i < 40; i++) await store.get('live', 'f');
+      for (let i = 0; i < 40; i++) await readField(store, 'live', 'f');
       expect(store.size).toBe(1);
     });
 
@@ -247,7 +249,7 @@ describe('MemoryStore', () => {
         if (i % 17 === 0) await store.expire(key, 'persistent', 'set');
       }
       time.advance(700);
-      for (let i = 0; i < 300; i++) await store.get('none', 'f');
+      for (let i = 0; i < 300; i++) await readField(store, 'none', 'f');
       const held = store.size;
       let live = 0;
       for (const key of keys.flatMap((key) => [key, `${key}-renamed`])) {
@@ -258,7 +260,7 @@ describe('MemoryStore', () => {
       expect(live).toBeLessThan(300);
       // Sessions still live above were indexed by an earlier expiry; they must come due again.
       time.advance(10_000);
-      for (let i = 0; i < 300; i++) await store.get('none', 'f');
+      for (let i = 0; i < 300; i++) await readField(store, 'none', 'f');
       // Persistent and never given an end by 'set' (which also covers the renamed ones).
       const persistent = keys.filter((_, i) => i % 17 === 0 && i % 3 !== 0 && i % 13 !== 0);
       expect(store.size).toBe(persistent.length);
@@ -303,8 +305,8 @@ describe('MemoryStore', () => {
       const store = memoryStore({ now: clock().now });
       await store.set('__proto__', { field: 'f', value: value('1') }, write(10_000));
       await store.set('constructor', { field: '__proto__', value: value('2') }, write(10_000));
-      expect(await store.get('__proto__', 'f')).toEqual(value('1'));
-      expect(await store.get('constructor', '__proto__')).toEqual(value('2'));
+      expect(await readField(store, '__proto__', 'f')).toEqual(value('1'));
+      expect(await readField(store, 'constructor', '__proto__')).toEqual(value('2'));
       expect(await store.getAll('toString')).toBeUndefined();
       expect(store.size).toBe(2);
       expect(Object.keys(Object.prototype)).toEqual([]);
@@ -315,7 +317,7 @@ describe('MemoryStore', () => {
       const backing = Buffer.from('xxoriginalxx');
       await store.set('k', { field: 'f', value: backing.subarray(2, 10) }, write(10_000));
       backing.fill(0);
-      expect(await store.get('k', 'f')).toEqual(value('original'));
+      expect(await readField(store, 'k', 'f')).toEqual(value('original'));
     });
 
     it('drops every session on close and resolves', async () => {
@@ -345,7 +347,7 @@ describe('MemoryStore', () => {
       try {
         expect(first.name).toBe('default');
         await first.set('k', { field: 'cart', value: value('boots') }, write(10_000));
-        expect(await second.get('k', 'cart')).toEqual(value('boots'));
+        expect(await readField(second, 'k', 'cart')).toEqual(value('boots'));
         expect(second.size).toBe(1);
       } finally {
         await Promise.all([first.close(), second.close()]);
@@ -361,7 +363,7 @@ describe('MemoryStore', () => {
       const routeHandlers = new copy.MemoryStore({ name });
       try {
         await routeHandlers.set('k', { field: 'cart', value: value('boots') }, write(10_000));
-        expect(await pages.get('k', 'cart')).toEqual(value('boots'));
+        expect(await readField(pages, 'k', 'cart')).toEqual(value('boots'));
         expect(await pages.delete('k')).toBe(true);
         expect(await routeHandlers.getAll('k')).toBeUndefined();
       } finally {
@@ -384,7 +386,7 @@ describe('MemoryStore', () => {
       await first.set('k', { field: 'f', value: value('1') }, write(10_000));
       await first.close();
       await first.close();
-      expect(await second.get('k', 'f')).toEqual(value('1'));
+      expect(await readField(second, 'k', 'f')).toEqual(value('1'));
       await second.close();
       const later = new MemoryStore({ name });
       expect(await later.getAll('k')).toBeUndefined();
@@ -401,7 +403,7 @@ describe('MemoryStore', () => {
         /named "sharing-\d+" already exists in this process with maxSessions 5, where this one asks for 6.*name of its own/,
       );
       expect(() => new MemoryStore({ name, maxSessions: 5 })).toThrow(/another clock/);
-      expect(await store.get('k', 'f')).toEqual(value('1'));
+      expect(await readField(store, 'k', 'f')).toEqual(value('1'));
       await store.close();
       const renewed = new MemoryStore({ name, maxSessions: 6 });
       expect(renewed.size).toBe(0);
@@ -416,6 +418,24 @@ describe('MemoryStore', () => {
       const create = () => new MemoryStore({ name: name as string });
       expect(create).toThrow(ConfigError);
       expect(create).toThrow(/name must be a string of 1 to 256/);
+    });
+  });
+
+  describe('as a session cache', () => {
+    it('refuses fills prepared before an eviction dropped their key, until its tokens would have expired', async () => {
+      const store = memoryStore({ maxSessions: 1 });
+      const session = { fields: new Map(), ttlMs: null, maxTtlMs: null, createdAt: 1 };
+      const step = (expected: string, next: string) => ({ expected, next, leaseMs: 60_000 });
+      // A read of 'a' sees nothing; a change installs a token; an eviction then drops 'a'.
+      const seen = (await store.readCopy('fam00001.a')).token;
+      await store.updateCopy('fam00001.a', {}, step('', 'after-change'));
+      await store.fillCopy('fam00001.b', session, step('', 'b1'));
+      // The fill prepared before the change must not act, though the table forgot 'a'.
+      expect(await store.fillCopy('fam00001.a', session, step(seen, 'stale'))).toBe(false);
+      const now = await store.readCopy('fam00001.a');
+      expect(now.token).toMatch(/^evicted:/);
+      expect(await store.fillCopy('fam00001.a', session, step(now.token, 'fresh'))).toBe(true);
+      await store.close();
     });
   });
 });

@@ -7,6 +7,7 @@ import {
   hasNativeFieldTtl,
 } from '../../../src/stores/redis/field-ttl-support.ts';
 import { RedisStore } from '../../../src/stores/redis/index.ts';
+import { readField } from '../../support/read-field.ts';
 import {
   connectRedis,
   deleteKeysUnder,
@@ -80,7 +81,7 @@ describe('HPEXPIRE detection', () => {
           store.set(`family01.k${i}`, { field: 'a', value: new Uint8Array(1) }, write),
         ),
       );
-      await store.get('family01.k0', 'a');
+      await readField(store, 'family01.k0', 'a');
       expect(sent.filter((name) => name.toLowerCase() === 'command')).toHaveLength(1);
       expect(await store.fieldTtlMode()).toBe(native ? 'native' : 'emulated');
     } finally {

@@ -1,0 +1,200 @@
+/**
+ * The layered store's calls to its hot tier: each bounded by `hotTimeout`, changes retried,
+ * failures reported to `onEvent`. It also remembers the token it last saw per key, so a write
+ * can ask hot to apply its change only on top of the copy this process read; a write that finds
+ * any other token drops the copy instead. Forgetting a token costs a refill, never correctness.
+ *
+ * @packageDocumentation
+ */
+
+import { StoreError } from '../../core/errors.ts';
+import type {
+  CachedSession,
+  CopyChange,
+  CopyUpdate,
+  SessionCache,
+} from '../../core/session-cache.ts';
+import type { FieldWrite, InsertResult, StoredSession } from '../../core/store-contract.ts';
+import type { LayeredEventHandler, LayeredOperation } from './layered-events.ts';
+
+/** Tokens remembered at most; the oldest seen are forgotten first. */
+const REMEMBERED_TOKENS = 10_000;
+/** Attempts at a change before it counts as failed. */
+const ATTEMPTS = 3;
+
+export class HotTier {
+  readonly #tokens = new Map<string, string>();
+
+  constructor(
+    readonly cache: SessionCache,
+    /** How long a copy is trusted: the bound on serving a session hot could not be told of. */
+    readonly leaseMs: number,
+    readonly timeoutMs: number,
+    readonly onEvent: LayeredEventHandler,
+  ) {}
+
+  /** The token this process last saw for `key`: take it before changing the source. */
+  seen(key: string): string {
+    return this.#tokens.get(key) ?? '';
+  }
+
+  /** The key's cached state, or `undefined` when hot failed. */
+  async read(operation: LayeredOperation, key: string): Promise<CachedSession | undefined> {
+    try {
+      const cached = await this.#call(() => this.cache.readCopy(key));
+      this.#remember(key, cached.token);
+      return cached;
+    } catch (error) {
+      this.emit(operation, key, error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Fills hot with what cold returned, unless a change reached hot since `expected` was read,
+   * or the read took so long that the tokens installed since may have expired.
+   */
+  async fill(key: string, session: StoredSession, expected: string, startedAt: number) {
+    const elapsed = performance.now() - startedAt;
+    if (elapsed > this.leaseMs / 2) return;
+    const next = newToken();
+    try {
+      const copy = aged(session, Math.ceil(elapsed));
+      const filled = await this.#call(() =>
+        this.cache.fillCopy(key, copy, { expected, next, leaseMs: this.leaseMs }),
+      );
+      if (filled) this.#remember(key, next);
+    } catch (error) {
+      this.emit('getAll', key, error);
+    }
+  }
+
+  /**
+   * Applies a change cold has made, on top of the copy of token `expected` only. Resolves
+   * `undefined` when hot could not be reached.
+   */
+  async update(
+    operation: LayeredOperation,
+    key: string,
+    change: CopyChange,
+    expected: string,
+  ): Promise<CopyUpdate | undefined> {
+    const next = newToken();
+    try {
+      const update = await this.#retried(operation, key, () =>
+        this.cache.updateCopy(key, change, { expected, next, leaseMs: this.leaseMs }),
+      );
+      this.#remember(key, next);
+      return update;
+    } catch {
+      this.#tokens.delete(key);
+      return undefined;
+    }
+  }
+
+  /** Writes local fields; `undefined` when hot failed, `null` when it holds no copy. */
+  async writeLocal(
+    operation: LayeredOperation,
+    key: string,
+    entries: readonly FieldWrite[],
+    ifAbsent: boolean,
+  ): Promise<InsertResult | null | undefined> {
+    try {
+      return await this.#call(() => this.cache.writeLocal(key, entries, ifAbsent));
+    } catch (error) {
+      this.emit(operation, key, error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Ends `key` in hot, with retries. A revocation that cannot be confirmed rejects with a
+   * `StoreError`: cold has ended the session, and hot stops serving it within the lease.
+   */
+  async evict(operation: LayeredOperation, key: string, revoking: boolean, moveTo?: string) {
+    const next = newToken();
+    try {
+      await this.#retried(operation, key, () => this.cache.evict(key, next, this.leaseMs, moveTo));
+      this.#tokens.delete(key);
+    } catch (error) {
+      if (!revoking) return;
+      const seconds = this.leaseMs / 1000;
+      throw new StoreError(
+        operation,
+        new Error(
+          `the session has ended in the cold tier, but the hot tier could not confirm it gone ` +
+            `(${messageOf(error)}); other processes may serve it from hot for up to ${seconds} s`,
+          { cause: error },
+        ),
+      );
+    }
+  }
+
+  emit(operation: LayeredOperation, key: string, error: unknown): void {
+    try {
+      this.onEvent({ type: 'hot-error', operation, key, error });
+    } catch {
+      // A logging handler that throws must not turn a handled failure into an unhandled one.
+    }
+  }
+
+  /** A change, tried up to {@link ATTEMPTS} times; each failed attempt is reported. */
+  async #retried<R>(operation: LayeredOperation, key: string, call: () => Promise<R>): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#call(call);
+      } catch (error) {
+        this.emit(operation, key, error);
+        if (attempt >= ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+      }
+    }
+  }
+
+  /** One hot call, given up after `timeoutMs`: a hot tier that hangs must not hang a request. */
+  #call<R>(call: () => Promise<R>): Promise<R> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the hot tier did not answer within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+    });
+    return Promise.race([call(), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  #remember(key: string, token: string): void {
+    if (token === '') {
+      this.#tokens.delete(key);
+      return;
+    }
+    if (this.#tokens.size >= REMEMBERED_TOKENS && !this.#tokens.has(key)) {
+      const oldest = this.#tokens.keys().next().value;
+      if (oldest !== undefined) this.#tokens.delete(oldest);
+    }
+    this.#tokens.set(key, token);
+  }
+}
+
+/** 96 random bits: two processes never install the same token. */
+function newToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  let token = '';
+  for (const byte of bytes) token += byte.toString(16).padStart(2, '0');
+  return token;
+}
+
+/** `session` as it stands `elapsedMs` after cold read it, so hot never keeps a field too long. */
+function aged(session: StoredSession, elapsedMs: number): StoredSession {
+  if (elapsedMs <= 0) return session;
+  const less = (ttl: number | null) => (ttl === null ? null : Math.max(0, ttl - elapsedMs));
+  const fields = new Map();
+  for (const [name, field] of session.fields) {
+    fields.set(name, { value: field.value, ttlMs: less(field.ttlMs) });
+  }
+  return { ...session, ttlMs: less(session.ttlMs), maxTtlMs: less(session.maxTtlMs), fields };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
