@@ -32,6 +32,14 @@ export {
 } from './core/errors.ts';
 export type { OpenOptions, SessionInfo, SessionKey, SetOptions } from './core/session.ts';
 export { Session } from './core/session.ts';
+export type {
+  CachedSession,
+  CacheStep,
+  CopyChange,
+  CopyUpdate,
+  SessionCache,
+} from './core/session-cache.ts';
+export { canCache } from './core/session-cache.ts';
 export type { ResolvedSessionConfig, SessionConfig } from './core/session-config.ts';
 export { DEFAULTS } from './core/session-config.ts';
 export type { SessionManager } from './core/session-manager.ts';

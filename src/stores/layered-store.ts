@@ -143,7 +143,7 @@ export class LayeredStore implements SessionStore, SweepableStore {
   }
 
   async set(key: string, entry: FieldWrite, options: WriteOptions): Promise<SessionTtl | null> {
-    const result = await this.#write('set', key, [entry], options, false);
+    const result = await this.#write('set', key, [entry], options);
     return result && { ttlMs: result.ttlMs };
   }
 
@@ -152,12 +152,12 @@ export class LayeredStore implements SessionStore, SweepableStore {
     entries: readonly FieldWrite[],
     options: WriteOptions,
   ): Promise<SessionTtl | null> {
-    const result = await this.#write('setMany', key, entries, options, false);
+    const result = await this.#write('setMany', key, entries, options);
     return result && { ttlMs: result.ttlMs };
   }
 
   setIfAbsent(key: string, entry: FieldWrite, options: WriteOptions): Promise<InsertResult | null> {
-    return this.#write('setIfAbsent', key, [entry], options, true);
+    return this.#write('setIfAbsent', key, [entry], options);
   }
 
   async remove(key: string, field: string): Promise<boolean> {
@@ -224,39 +224,33 @@ export class LayeredStore implements SessionStore, SweepableStore {
   async close(): Promise<void> {}
 
   #write(
-    operation: LayeredOperation,
+    operation: 'set' | 'setMany' | 'setIfAbsent',
     key: string,
     entries: readonly FieldWrite[],
     options: WriteOptions,
-    ifAbsent: boolean,
   ): Promise<InsertResult | null> {
-    return this.#inOrder(key, () => this.#writeNow(operation, key, entries, options, ifAbsent));
-  }
-
-  async #writeNow(
-    operation: LayeredOperation,
-    key: string,
-    entries: readonly FieldWrite[],
-    options: WriteOptions,
-    ifAbsent: boolean,
-  ): Promise<InsertResult | null> {
-    // Nothing is created in hot alone: a 'hot' write that would create a session goes to cold.
-    if (options.write === 'hot' && !options.create) {
-      const local = await this.#writeLocal(operation, key, entries, ifAbsent);
-      if (local !== undefined) return local;
-    }
-    const expected = options.write === 'cold' ? '' : this.#hot.seen(key);
-    const result = await this.#cold(operation, async () =>
-      ifAbsent
-        ? this.cold.setIfAbsent(key, entries[0] as FieldWrite, options)
-        : withWritten(await this.cold.setMany(key, entries, options)),
-    );
-    if (result === null) {
-      await this.#hot.evict(operation, key, false);
-    } else if (result.written) {
-      await this.#hot.update(operation, key, { set: entries, ttlMs: result.ttlMs }, expected);
-    }
-    return result;
+    return this.#inOrder(key, async () => {
+      // Nothing is created in hot alone: a 'hot' write that would create a session goes to cold.
+      if (options.write === 'hot' && !options.create) {
+        const local = await this.#writeLocal(operation, key, entries);
+        if (local !== undefined) return local;
+      }
+      const expected = options.write === 'cold' ? '' : this.#hot.seen(key);
+      const [first] = entries as [FieldWrite];
+      const result = await this.#cold(operation, async () => {
+        if (operation === 'setIfAbsent') return this.cold.setIfAbsent(key, first, options);
+        const ttl = await (operation === 'set'
+          ? this.cold.set(key, first, options)
+          : this.cold.setMany(key, entries, options));
+        return ttl && { written: true, ttlMs: ttl.ttlMs };
+      });
+      if (result === null) {
+        await this.#hot.evict(operation, key, false);
+      } else if (result.written) {
+        await this.#hot.update(operation, key, { set: entries, ttlMs: result.ttlMs }, expected);
+      }
+      return result;
+    });
   }
 
   /**
@@ -264,11 +258,11 @@ export class LayeredStore implements SessionStore, SweepableStore {
    * without one, the session is read from cold first. `undefined` when hot could not take them.
    */
   async #writeLocal(
-    operation: LayeredOperation,
+    operation: 'set' | 'setMany' | 'setIfAbsent',
     key: string,
     entries: readonly FieldWrite[],
-    ifAbsent: boolean,
   ): Promise<InsertResult | null | undefined> {
+    const ifAbsent = operation === 'setIfAbsent';
     const written = await this.#hot.writeLocal(operation, key, entries, ifAbsent);
     if (written !== null) return written;
     if ((await this.getAll(key)) === undefined) return null;
@@ -321,10 +315,6 @@ export class LayeredStore implements SessionStore, SweepableStore {
       throw new StoreError(where, error);
     }
   }
-}
-
-function withWritten(result: SessionTtl | null): InsertResult | null {
-  return result && { written: true, ttlMs: result.ttlMs };
 }
 
 /** The session with hot's local fields over cold's. */

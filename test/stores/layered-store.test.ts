@@ -96,6 +96,20 @@ describeLayeredConformance('Redis over Postgres', async () => {
 const key = 'fam00000.session';
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const write = { create: true, idleMs: 24 * 60 * 60_000 };
+/** `store`, with the name of every method called on it pushed to `calls`. */
+function recordingCalls<S extends object>(store: S, calls: string[]): S {
+  return new Proxy(store, {
+    get(target, property) {
+      const member = Reflect.get(target, property, target);
+      if (typeof member !== 'function') return member;
+      return (...args: unknown[]) => {
+        calls.push(String(property));
+        return member.apply(target, args);
+      };
+    },
+  });
+}
+
 const names = (session: { fields: Map<string, unknown> } | undefined) =>
   [...(session?.fields.keys() ?? [])].sort();
 
@@ -208,16 +222,7 @@ describe('LayeredStore', () => {
     it("routes each write by the handle's write option, and serves reads from hot", async () => {
       const [hot, cold] = [memoryStore(), memoryStore()];
       const coldCalls: string[] = [];
-      const counted = new Proxy(cold, {
-        get(target, property) {
-          const member = Reflect.get(target, property, target);
-          if (typeof member !== 'function') return member;
-          return (...args: unknown[]) => {
-            coldCalls.push(String(property));
-            return member.apply(target, args);
-          };
-        },
-      });
+      const counted = recordingCalls(cold, coldCalls);
       const store = new LayeredStore({ hot, cold: counted });
       const manager = createSessionManager<
         { cart: string[]; nonce: string; audit: string; user: string },
@@ -268,16 +273,7 @@ describe('LayeredStore', () => {
       const prefix = uniquePrefix('layered-warm');
       const postgres = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
       const calls: string[] = [];
-      const cold = new Proxy(postgres, {
-        get(target, property) {
-          const member = Reflect.get(target, property, target);
-          if (typeof member !== 'function') return member;
-          return (...args: unknown[]) => {
-            calls.push(String(property));
-            return member.apply(target, args);
-          };
-        },
-      });
+      const cold = recordingCalls(postgres, calls);
       const store = new LayeredStore({ hot: new RedisStore({ client, prefix }), cold });
       const key = 'fam00001.warm';
       try {

@@ -88,16 +88,19 @@ local expected, next_token, lease, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), AR
 local removing = tonumber(ARGV[5])
 local first_set = 6 + removing
 local removed = {}
-for i = 6, first_set - 1 do
-  local name = ARGV[i]
-  local value = redis.call('HGET', local_key, name)
-  local expires = tonumber(redis.call('HGET', local_key, '\\0x' .. name))
-  if value and (not expires or expires > now) then
-    table.insert(removed, name); table.insert(removed, value)
+-- Most sessions have no local fields: one EXISTS spares a command per field.
+if redis.call('EXISTS', local_key) == 1 then
+  for i = 6, first_set - 1 do
+    local name = ARGV[i]
+    local value = redis.call('HGET', local_key, name)
+    local expires = tonumber(redis.call('HGET', local_key, '\\0x' .. name))
+    if value and (not expires or expires > now) then
+      table.insert(removed, name); table.insert(removed, value)
+    end
+    redis.call('HDEL', local_key, name, '\\0x' .. name)
   end
-  redis.call('HDEL', local_key, name, '\\0x' .. name)
+  for i = first_set, #ARGV, 3 do redis.call('HDEL', local_key, ARGV[i], '\\0x' .. ARGV[i]) end
 end
-for i = first_set, #ARGV, 3 do redis.call('HDEL', local_key, ARGV[i], '\\0x' .. ARGV[i]) end
 
 local meta = redis.call('HMGET', copy_key, '\\0t', '\\0l', '\\0e', '\\0d')
 local lease_end = tonumber(meta[2])
@@ -110,13 +113,13 @@ end
 for i = 6, first_set - 1 do redis.call('HDEL', copy_key, ARGV[i], '\\0x' .. ARGV[i]) end
 for i = first_set, #ARGV, 3 do
   local name, value, field_ttl = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  redis.call('HSET', copy_key, name, value)
   if field_ttl == '' then
+    redis.call('HSET', copy_key, name, value)
     redis.call('HDEL', copy_key, '\\0x' .. name)
   else
     local expires = now + tonumber(field_ttl)
     lease_end = math.min(lease_end, expires)
-    redis.call('HSET', copy_key, '\\0x' .. name, expires)
+    redis.call('HSET', copy_key, name, value, '\\0x' .. name, expires)
   end
 end
 if ttl ~= '-' then
