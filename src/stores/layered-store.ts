@@ -275,15 +275,13 @@ export class LayeredStore implements SessionStore, SweepableStore {
    * applies on top of the last.
    */
   #inOrder<R>(key: string, change: () => Promise<R>): Promise<R> {
-    const result = (this.#changing.get(key) ?? Promise.resolve()).then(change);
-    const settled = result.then(
-      () => {},
-      () => {},
-    );
-    this.#changing.set(key, settled);
-    void settled.then(() => {
-      if (this.#changing.get(key) === settled) this.#changing.delete(key);
-    });
+    const previous = this.#changing.get(key);
+    const result = previous === undefined ? change() : previous.then(change, change);
+    this.#changing.set(key, result);
+    const done = () => {
+      if (this.#changing.get(key) === result) this.#changing.delete(key);
+    };
+    result.then(done, done);
     return result;
   }
 
@@ -304,16 +302,14 @@ export class LayeredStore implements SessionStore, SweepableStore {
     }
   }
 
-  async #cold<R>(operation: LayeredOperation, call: () => Promise<R>): Promise<R> {
-    try {
-      return await call();
-    } catch (error) {
+  #cold<R>(operation: LayeredOperation, call: () => Promise<R>): Promise<R> {
+    return call().catch((error: unknown) => {
       const where = `${operation} on the cold tier`;
       if (error instanceof StoreError) throw new StoreError(where, error.cause ?? error);
       // Bad input is the caller's to fix, not an outage.
       if (error instanceof RutsError) throw error;
       throw new StoreError(where, error);
-    }
+    });
   }
 }
 

@@ -89,7 +89,8 @@ local removing = tonumber(ARGV[5])
 local first_set = 6 + removing
 local removed = {}
 -- Most sessions have no local fields: one EXISTS spares a command per field.
-if redis.call('EXISTS', local_key) == 1 then
+local has_local = redis.call('EXISTS', local_key) == 1
+if has_local then
   for i = 6, first_set - 1 do
     local name = ARGV[i]
     local value = redis.call('HGET', local_key, name)
@@ -110,31 +111,38 @@ if (meta[1] or '') ~= expected or not lease_end or lease_end <= now then
   redis.call('PEXPIRE', copy_key, lease)
   return {0, removed}
 end
-for i = 6, first_set - 1 do redis.call('HDEL', copy_key, ARGV[i], '\\0x' .. ARGV[i]) end
+-- One HDEL and one HSET for the whole change: this runs on every write.
+local deleting, setting = {}, {}
+for i = 6, first_set - 1 do
+  table.insert(deleting, ARGV[i]); table.insert(deleting, '\\0x' .. ARGV[i])
+end
 for i = first_set, #ARGV, 3 do
   local name, value, field_ttl = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  table.insert(setting, name); table.insert(setting, value)
   if field_ttl == '' then
-    redis.call('HSET', copy_key, name, value)
-    redis.call('HDEL', copy_key, '\\0x' .. name)
+    table.insert(deleting, '\\0x' .. name)
   else
     local expires = now + tonumber(field_ttl)
     lease_end = math.min(lease_end, expires)
-    redis.call('HSET', copy_key, name, value, '\\0x' .. name, expires)
+    table.insert(setting, '\\0x' .. name); table.insert(setting, expires)
   end
 end
 if ttl ~= '-' then
   local ends = nil
   if ttl == '' then
-    redis.call('HDEL', copy_key, '\\0e')
+    table.insert(deleting, '\\0e')
   else
     ends = now + tonumber(ttl)
-    redis.call('HSET', copy_key, '\\0e', ends)
+    table.insert(setting, '\\0e'); table.insert(setting, ends)
   end
   local session_end = earliest(ends, tonumber(meta[4]))
   lease_end = earliest(lease_end, session_end)
-  keep_local_until(session_end)
+  if has_local then keep_local_until(session_end) end
 end
-redis.call('HSET', copy_key, '\\0t', next_token, '\\0l', lease_end)
+table.insert(setting, '\\0t'); table.insert(setting, next_token)
+table.insert(setting, '\\0l'); table.insert(setting, lease_end)
+if #deleting > 0 then redis.call('HDEL', copy_key, unpack(deleting)) end
+hset_all(copy_key, setting)
 redis.call('PEXPIRE', copy_key, lease)
 return {1, removed}
 `;

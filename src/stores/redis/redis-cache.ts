@@ -15,17 +15,20 @@ import type {
   StoredField,
   StoredSession,
 } from '../../core/store-contract.ts';
+import { copyValues } from '../copied-values.ts';
 import { EVICT, FILL_COPY, READ_COPY, UPDATE_COPY, WRITE_LOCAL } from './redis-cache-scripts.ts';
+import { integer } from './redis-commands.ts';
 
 type Arg = string | Buffer;
 type ScriptCall = (...args: Arg[]) => Promise<unknown>;
 
-const TOKEN = '\0t';
-const LEASE_END = '\0l';
-const CREATED = '\0c';
-const ENDS = '\0e';
-const DEADLINE = '\0d';
-const EXPIRES = '\0x';
+/** The second byte of each metadata name (the first is NUL); see `redis-cache-scripts.ts`. */
+const TOKEN = 0x74; // 't'
+const LEASE_END = 0x6c; // 'l'
+const CREATED = 0x63; // 'c'
+const ENDS = 0x65; // 'e'
+const DEADLINE = 0x64; // 'd'
+const EXPIRES = 0x78; // 'x'
 
 /** The cache calls of one client and key prefix. */
 export class RedisCache {
@@ -53,22 +56,19 @@ export class RedisCache {
       Buffer[],
       Buffer[],
     ];
-    const copy = pairsOf(copyHash);
-    const token = copy.get(TOKEN)?.toString() ?? '';
-    const leaseEnd = numberOf(copy.get(LEASE_END));
-    const created = numberOf(copy.get(CREATED));
-    const live = leaseEnd !== null && leaseEnd > now && created !== null;
+    const copy = decodeHash(copyHash, now);
+    const live = copy.leaseEnd !== null && copy.leaseEnd > now && copy.created !== null;
     return {
-      token,
+      token: copy.token,
       copy: live
         ? {
-            createdAt: created,
-            ttlMs: remaining(numberOf(copy.get(ENDS)), now),
-            maxTtlMs: remaining(numberOf(copy.get(DEADLINE)), now),
-            fields: fieldsOf(copy, now),
+            createdAt: copy.created as number,
+            ttlMs: remaining(earliest(copy.ends, copy.deadline), now),
+            maxTtlMs: remaining(copy.deadline, now),
+            fields: copy.fields,
           }
         : undefined,
-      local: fieldsOf(pairsOf(localHash), now),
+      local: localHash.length === 0 ? new Map() : decodeHash(localHash, now).fields,
     };
   }
 
@@ -164,30 +164,76 @@ function whole(ms: number): string {
   return String(Math.max(0, Math.floor(ms)));
 }
 
-function pairsOf(flat: Buffer[]): Map<string, Buffer> {
-  const pairs = new Map<string, Buffer>();
-  for (let i = 0; i < flat.length; i += 2) {
-    pairs.set((flat[i] as Buffer).toString(), flat[i + 1] as Buffer);
-  }
-  return pairs;
+interface DecodedHash {
+  token: string;
+  leaseEnd: number | null;
+  created: number | null;
+  ends: number | null;
+  deadline: number | null;
+  fields: Map<string, StoredField>;
 }
 
-function numberOf(bytes: Buffer | undefined): number | null {
-  return bytes === undefined ? null : Number(bytes.toString('latin1'));
+/**
+ * One pass over a hash as `HGETALL` replies: metadata (names starting with NUL, told apart by
+ * their second byte) and live fields. This runs on every hot hit, so it parses numbers from the
+ * bytes and copies values as a plain read does.
+ */
+function decodeHash(flat: Buffer[], now: number): DecodedHash {
+  const hash: DecodedHash = {
+    token: '',
+    leaseEnd: null,
+    created: null,
+    ends: null,
+    deadline: null,
+    fields: new Map(),
+  };
+  let expiries: Map<string, number> | undefined;
+  const names: string[] = [];
+  const values: Buffer[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i] as Buffer;
+    const value = flat[i + 1] as Buffer;
+    if (name[0] !== 0) {
+      names.push(name.toString());
+      values.push(value);
+      continue;
+    }
+    switch (name[1]) {
+      case TOKEN:
+        hash.token = value.toString('latin1');
+        break;
+      case LEASE_END:
+        hash.leaseEnd = integer(value);
+        break;
+      case CREATED:
+        hash.created = integer(value);
+        break;
+      case ENDS:
+        hash.ends = integer(value);
+        break;
+      case DEADLINE:
+        hash.deadline = integer(value);
+        break;
+      case EXPIRES:
+        (expiries ??= new Map()).set(name.toString('utf8', 2), integer(value));
+        break;
+    }
+  }
+  const copies = copyValues(values);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const expires = expiries === undefined ? null : (expiries.get(name) ?? null);
+    if (expires !== null && expires <= now) continue;
+    hash.fields.set(name, { value: copies[i] as Uint8Array, ttlMs: remaining(expires, now) });
+  }
+  return hash;
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  return b === null ? a : Math.min(a, b);
 }
 
 function remaining(at: number | null, now: number): number | null {
   return at === null ? null : Math.max(0, at - now);
-}
-
-/** The hash's live fields: every name not starting with NUL, with its `\0x` expiry if any. */
-function fieldsOf(hash: Map<string, Buffer>, now: number): Map<string, StoredField> {
-  const fields = new Map<string, StoredField>();
-  for (const [name, value] of hash) {
-    if (name.charCodeAt(0) === 0) continue;
-    const expires = numberOf(hash.get(EXPIRES + name));
-    if (expires !== null && expires <= now) continue;
-    fields.set(name, { value: new Uint8Array(value), ttlMs: remaining(expires, now) });
-  }
-  return fields;
 }

@@ -233,7 +233,7 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
  * The scripts write metadata as Lua integers, which are decimal digits; parsing the bytes
  * directly saves a string per value on every read. Anything else goes through `Number`.
  */
-function integer(bytes: Buffer): number {
+export function integer(bytes: Buffer): number {
   let n = 0;
   for (let i = 0; i < bytes.length; i++) {
     const digit = (bytes[i] as number) - 0x30;

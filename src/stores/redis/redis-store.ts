@@ -200,15 +200,15 @@ export class RedisStore implements SessionStore, SessionCache {
     return commands.expire(this.#key(key), ttlMs, mode);
   }
 
-  async readCopy(key: string): Promise<CachedSession> {
+  readCopy(key: string): Promise<CachedSession> {
     return this.#cached().read(key);
   }
 
-  async fillCopy(key: string, copy: StoredSession, step: CacheStep): Promise<boolean> {
+  fillCopy(key: string, copy: StoredSession, step: CacheStep): Promise<boolean> {
     return this.#cached().fill(key, copy, step);
   }
 
-  async updateCopy(key: string, change: CopyChange, step: CacheStep): Promise<CopyUpdate> {
+  updateCopy(key: string, change: CopyChange, step: CacheStep): Promise<CopyUpdate> {
     return this.#cached().update(key, change, step);
   }
 
@@ -220,7 +220,7 @@ export class RedisStore implements SessionStore, SessionCache {
     return this.#cached().writeLocal(key, checkedEntries(entries), ifAbsent);
   }
 
-  async evict(key: string, next: string, leaseMs: number, moveTo?: string): Promise<void> {
+  evict(key: string, next: string, leaseMs: number, moveTo?: string): Promise<void> {
     return this.#cached().evict(key, next, leaseMs, moveTo);
   }
 
