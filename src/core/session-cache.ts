@@ -1,8 +1,8 @@
 /**
  * An optional capability: a store that can keep copies of another store's sessions, such as the
  * hot tier of a `LayeredStore`. A copy is trusted for a lease and holds no field past its own
- * expiry. Every change to a key's cached state installs a new `token` (a random string the
- * caller picks), and changes that must not act on a state they did not see are conditional on
+ * expiry. Every change to a key's cached state installs a new `token` (a string the caller
+ * picks and never uses twice), and changes that must not act on a state they did not see are conditional on
  * the token they saw, so a change that lost a race drops the copy instead of overwriting a newer
  * one. Beside the copy, a key may hold local fields: data kept in the cache alone.
  *

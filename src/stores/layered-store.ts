@@ -1,8 +1,8 @@
 /**
  * `ruts/layered`: a fast hot store in front of a durable cold one. Cold is the source of truth:
  * every change goes to cold first, and hot keeps copies of sessions in use, each trusted for a
- * lease (`hotTtl`) and then read again from cold. Each change to a key in hot installs a new
- * random token; a write applies its change to hot's copy only if the copy still has the token
+ * lease (`hotTtl`) and then read again from cold. Each change to a key in hot installs a token
+ * never used before; a write applies its change to hot's copy only if the copy still has the token
  * this process saw before it wrote cold, and a read fills hot only if no change reached hot
  * since it looked. Any other order drops the copy, so racing writes never leave hot holding a
  * value cold did not keep. Revocations (delete, rename, expiry) evict hot with retries, and
@@ -66,7 +66,8 @@ export interface LayeredStoreOptions {
    */
   readonly hotTtl?: number;
   /**
-   * Seconds a hot call may take before it counts as failed, and the call goes on without hot.
+   * Seconds a hot call may take before it counts as failed, and the call goes on without hot
+   * (noticed within a quarter more: one timer checks every call in flight).
    * @default 1
    * @example new LayeredStore({ hot, cold, hotTimeout: 0.25 })
    */

@@ -215,7 +215,8 @@ function decodeHash(flat: Buffer[], now: number): DecodedHash {
         hash.deadline = integer(value);
         break;
       case EXPIRES:
-        (expiries ??= new Map()).set(name.toString('utf8', 2), integer(value));
+        expiries ??= new Map();
+        expiries.set(name.toString('utf8', 2), integer(value));
         break;
     }
   }
