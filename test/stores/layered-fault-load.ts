@@ -264,11 +264,13 @@ export async function compareTiers(
   keys: readonly string[],
 ): Promise<TierComparison> {
   let inHot = 0;
+  let complete = 0;
   const disagreements: string[] = [];
   for (const key of keys) {
     const { copy } = await hot.readCopy(key);
     if (copy === undefined) continue;
     inHot++;
+    const before = disagreements.length;
     const coldFields = (await cold.getAll(key))?.fields ?? new Map();
     for (const name of new Set([...copy.fields.keys(), ...coldFields.keys()])) {
       const [hotValue, coldValue] = [copy.fields.get(name), coldFields.get(name)];
@@ -278,12 +280,9 @@ export async function compareTiers(
         );
       }
     }
+    if (disagreements.length === before) complete++;
   }
-  return {
-    inHot,
-    complete: inHot - new Set(disagreements.map((d) => d.split(' ')[0])).size,
-    disagreements,
-  };
+  return { inHot, complete, disagreements };
 }
 
 /** `a=1, b=2`, for the summary lines. */

@@ -12,6 +12,7 @@ import { Browser } from '../support/browser.ts';
 import { memoryStore } from '../support/memory-store.ts';
 import { createTestSchema } from '../support/postgres.ts';
 import { readField } from '../support/read-field.ts';
+import { layeredOverPostgres } from '../support/session-stores.ts';
 import { connectRedis, deleteKeysUnder, uniquePrefix } from './redis/redis-test-server.ts';
 
 /**
@@ -76,22 +77,9 @@ describeLayeredConformance('memory over Postgres', async () => {
   };
 });
 
-describeLayeredConformance('Redis over Postgres', async () => {
-  const db = await createTestSchema({ prefix: 'ruts_layered_redis', max: 20 });
-  const client = await connectRedis();
-  const prefix = uniquePrefix('layered');
-  const cold = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
-  const store = new LayeredStore({ hot: new RedisStore({ client, prefix }), cold });
-  return {
-    store,
-    teardown: async () => {
-      await deleteKeysUnder(client, prefix);
-      await client.quit();
-      await cold.close();
-      await db.drop();
-    },
-  };
-});
+describeLayeredConformance('Redis over Postgres', async () =>
+  layeredOverPostgres(await connectRedis(), 'layered_redis'),
+);
 
 const key = 'fam00000.session';
 const utf8 = (text: string) => new TextEncoder().encode(text);

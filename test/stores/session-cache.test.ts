@@ -131,6 +131,17 @@ function describeCacheConformance(name: string, setup: () => Promise<CacheContex
       await context?.teardown?.();
     });
 
+    /** Every read of `key` over 200 ms, one each 5 ms. */
+    async function readsFor200Ms(key: string): Promise<CachedSession[]> {
+      const seen: CachedSession[] = [];
+      const until = Date.now() + 200;
+      while (Date.now() < until) {
+        seen.push(await cache().readCopy(key));
+        await sleep(5);
+      }
+      return seen;
+    }
+
     /** Fills a fresh key (expecting '') and resolves it with the token installed. */
     async function filled(
       copy: StoredSession = session({ a: 'A' }),
@@ -522,12 +533,7 @@ function describeCacheConformance(name: string, setup: () => Promise<CacheContex
       it("ends the lease at a field's own ttl when shorter, never returning the copy without that field", async () => {
         const copy = session({ brief: ['B', 60], long: 'L' }, { ttlMs: 30_000 });
         const { key } = await filled(copy, 10 * SHORT);
-        const seen: CachedSession[] = [];
-        const until = Date.now() + 200;
-        while (Date.now() < until) {
-          seen.push(await cache().readCopy(key));
-          await sleep(5);
-        }
+        const seen = await readsFor200Ms(key);
         const copies = seen.filter((read) => read.copy !== undefined);
         expect(copies.length).toBeGreaterThan(0);
         for (const read of copies) expect(names(read.copy?.fields)).toEqual(['brief', 'long']);
@@ -542,12 +548,7 @@ function describeCacheConformance(name: string, setup: () => Promise<CacheContex
           step(token, newToken(), 10 * SHORT),
         );
         expect(update.applied).toBe(true);
-        const seen: CachedSession[] = [];
-        const until = Date.now() + 200;
-        while (Date.now() < until) {
-          seen.push(await cache().readCopy(key));
-          await sleep(5);
-        }
+        const seen = await readsFor200Ms(key);
         const copies = seen.filter((read) => read.copy !== undefined);
         expect(copies.length).toBeGreaterThan(0);
         for (const read of copies) expect(names(read.copy?.fields)).toEqual(['brief', 'long']);

@@ -3,6 +3,7 @@
  * tests that check the handle's promises hold whatever the store.
  */
 
+import type { Cluster, Redis } from 'ioredis';
 import type { SessionStore } from '../../src/core/store-contract.ts';
 import { LayeredStore } from '../../src/stores/layered-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
@@ -21,6 +22,28 @@ export interface StoreUnderTest {
 export interface StoreSetup {
   readonly name: string;
   setup(): Promise<StoreUnderTest>;
+}
+
+/**
+ * A layered store with a Redis hot tier on `client` (standalone or Cluster) over a Postgres
+ * schema of its own. Teardown deletes its keys, quits the client and drops the schema.
+ */
+export async function layeredOverPostgres(
+  client: Redis | Cluster,
+  tag: string,
+): Promise<{ store: LayeredStore; teardown(): Promise<void> }> {
+  const db = await createTestSchema({ prefix: `ruts_${tag}`, max: 20 });
+  const prefix = uniquePrefix(tag);
+  const cold = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
+  return {
+    store: new LayeredStore({ hot: new RedisStore({ client, prefix }), cold }),
+    teardown: async () => {
+      await deleteKeysUnder(client, prefix);
+      await client.quit();
+      await cold.close();
+      await db.drop();
+    },
+  };
 }
 
 /** Every store's setup; `tag` keeps keys and schemas of different test files apart. */
@@ -56,22 +79,7 @@ export function sessionStores(tag: string): StoreSetup[] {
     },
     {
       name: 'LayeredStore (Redis over Postgres)',
-      setup: async () => {
-        const db = await createTestSchema({ prefix: `ruts_${tag}_layered`, max: 20 });
-        const client = await connectRedis();
-        const prefix = uniquePrefix(`${tag}-layered`);
-        return {
-          store: new LayeredStore({
-            hot: new RedisStore({ client, prefix }),
-            cold: new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema }),
-          }),
-          teardown: async () => {
-            await deleteKeysUnder(client, prefix);
-            await client.quit();
-            await db.drop();
-          },
-        };
-      },
+      setup: async () => layeredOverPostgres(await connectRedis(), `${tag}_layered`),
     },
   ];
 }

@@ -14,6 +14,7 @@ import type {
   CopyUpdate,
   SessionCache,
 } from '../../core/session-cache.ts';
+import { base64url } from '../../core/session-id.ts';
 import type { FieldWrite, InsertResult, StoredSession } from '../../core/store-contract.ts';
 import type { LayeredEventHandler, LayeredOperation } from './layered-events.ts';
 
@@ -25,7 +26,7 @@ const ATTEMPTS = 3;
 export class HotTier {
   readonly #tokens = new Map<string, string>();
   /** Tokens are this store's random prefix and a count: unique without a random draw each. */
-  readonly #tokenPrefix = randomHex(12);
+  readonly #tokenPrefix = base64url(crypto.getRandomValues(new Uint8Array(12)));
   #tokenCount = 0;
   /** The hot calls in flight: a ring through this sentinel, oldest first. */
   readonly #calls: InFlight = sentinel();
@@ -256,15 +257,6 @@ function unlink(entry: InFlight): void {
   next.previous = previous;
   entry.previous = undefined;
   entry.next = undefined;
-}
-
-/** `bytes` random bytes in hex: a prefix no other store, in any process, draws too. */
-function randomHex(bytes: number): string {
-  let hex = '';
-  for (const byte of crypto.getRandomValues(new Uint8Array(bytes))) {
-    hex += byte.toString(16).padStart(2, '0');
-  }
-  return hex;
 }
 
 /** `session` as it stands `elapsedMs` after cold read it, so hot never keeps a field too long. */

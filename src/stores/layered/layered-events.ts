@@ -15,8 +15,7 @@ export type LayeredOperation =
   | 'take'
   | 'delete'
   | 'rename'
-  | 'expire'
-  | 'sweep';
+  | 'expire';
 
 /**
  * A hot call that failed, or took longer than `hotTimeout`. Changes to hot are tried three
@@ -29,7 +28,7 @@ export interface LayeredStoreEvent {
   readonly type: 'hot-error';
   /** The store method during which it happened. */
   readonly operation: LayeredOperation;
-  /** The session key concerned (a hash, never a session id); empty for `sweep`. */
+  /** The session key concerned (a hash, never a session id). */
   readonly key: string;
   /** What the hot tier rejected with. */
   readonly error: unknown;

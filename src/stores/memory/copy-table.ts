@@ -17,6 +17,7 @@ import type {
   StoredField,
   StoredSession,
 } from '../../core/store-contract.ts';
+import { copy as copyBytes, remaining } from './memory-session.ts';
 
 /** Local fields outlive their copy no longer than this when the session has no end. */
 const LOCAL_MAX_MS = 24 * 60 * 60_000;
@@ -82,7 +83,7 @@ export class CopyTable {
     for (const [name, field] of session.fields) {
       const expiresAt = field.ttlMs === null ? null : now + field.ttlMs;
       if (expiresAt !== null) leaseEnd = Math.min(leaseEnd, expiresAt);
-      fields.set(name, { value: field.value.slice(), expiresAt });
+      fields.set(name, { value: copyBytes(field.value), expiresAt });
     }
     const copy: Copy = {
       createdAt: session.createdAt,
@@ -116,7 +117,7 @@ export class CopyTable {
       for (const { field, value, ttlMs } of change.set ?? []) {
         const expiresAt = expiryOf(ttlMs, now);
         if (expiresAt !== null) copy.leaseEnd = Math.min(copy.leaseEnd, expiresAt);
-        copy.fields.set(field, { value: value.slice(), expiresAt });
+        copy.fields.set(field, { value: copyBytes(value), expiresAt });
       }
       if (change.ttlMs !== undefined) {
         copy.expiresAt = change.ttlMs === null ? null : now + change.ttlMs;
@@ -142,7 +143,7 @@ export class CopyTable {
       if ((local && isLive(local, now)) || copy.fields.has(name)) return { written: false, ttlMs };
     }
     for (const { field, value, ttlMs: fieldTtl } of entries) {
-      entry.local.set(field, { value: value.slice(), expiresAt: expiryOf(fieldTtl, now) });
+      entry.local.set(field, { value: copyBytes(value), expiresAt: expiryOf(fieldTtl, now) });
     }
     entry.localUntil = Math.max(entry.localUntil, localEnd(copy, now));
     return { written: true, ttlMs };
@@ -214,10 +215,6 @@ function expiryOf(ttl: FieldTtl | undefined, now: number): number | null {
   return typeof ttl === 'number' ? now + ttl : null;
 }
 
-function remaining(at: number | null, now: number): number | null {
-  return at === null ? null : Math.max(0, at - now);
-}
-
 function sessionEnd(copy: Copy): number | null {
   if (copy.expiresAt === null) return copy.deadline;
   return copy.deadline === null ? copy.expiresAt : Math.min(copy.expiresAt, copy.deadline);
@@ -232,7 +229,7 @@ function stored(values: ReadonlyMap<string, Value>, now: number): Map<string, St
   const fields = new Map<string, StoredField>();
   for (const [name, { value, expiresAt }] of values) {
     if (expiresAt === null || expiresAt > now) {
-      fields.set(name, { value: value.slice(), ttlMs: remaining(expiresAt, now) });
+      fields.set(name, { value: copyBytes(value), ttlMs: remaining(expiresAt, now) });
     }
   }
   return fields;

@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 
-import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { CachedSession, CacheStep, CopyChange, CopyUpdate } from '../../core/session-cache.ts';
 import type {
@@ -17,10 +16,9 @@ import type {
 } from '../../core/store-contract.ts';
 import { copyValues } from '../copied-values.ts';
 import { EVICT, FILL_COPY, READ_COPY, UPDATE_COPY, WRITE_LOCAL } from './redis-cache-scripts.ts';
-import { integer } from './redis-commands.ts';
+import { defineScript, integer, type ScriptCall } from './redis-commands.ts';
 
 type Arg = string | Buffer;
-type ScriptCall = (...args: Arg[]) => Promise<unknown>;
 
 /** The second byte of each metadata name (the first is NUL); see `redis-cache-scripts.ts`. */
 const TOKEN = 0x74; // 't'
@@ -43,11 +41,11 @@ export class RedisCache {
     /** Maps a store key to the Redis key of its session, hash tag included. */
     readonly redisKey: (key: string) => string,
   ) {
-    this.#read = script(client, 'read_copy', READ_COPY, 2);
-    this.#fill = script(client, 'fill_copy', FILL_COPY, 2);
-    this.#update = script(client, 'update_copy', UPDATE_COPY, 2);
-    this.#writeLocal = script(client, 'write_local', WRITE_LOCAL, 2);
-    this.#evict = script(client, 'evict', EVICT, 3);
+    this.#read = defineScript(client, 'read_copy', { lua: READ_COPY, numberOfKeys: 2 });
+    this.#fill = defineScript(client, 'fill_copy', { lua: FILL_COPY, numberOfKeys: 2 });
+    this.#update = defineScript(client, 'update_copy', { lua: UPDATE_COPY, numberOfKeys: 2 });
+    this.#writeLocal = defineScript(client, 'write_local', { lua: WRITE_LOCAL, numberOfKeys: 2 });
+    this.#evict = defineScript(client, 'evict', { lua: EVICT, numberOfKeys: 3 });
   }
 
   async read(key: string): Promise<CachedSession> {
@@ -132,15 +130,6 @@ export class RedisCache {
     const base = this.redisKey(key);
     return [`${base}~copy`, `${base}~local`];
   }
-}
-
-/** Registers a script as `RedisStore` does its own, named by a hash of its source. */
-function script(client: Redis | Cluster, name: string, lua: string, keys: number): ScriptCall {
-  const command = `ruts_${name}_${createHash('sha1').update(lua).digest('hex').slice(0, 12)}`;
-  client.defineCommand(command, { lua, numberOfKeys: keys });
-  const method = (client as unknown as Record<string, ScriptCall>)[`${command}Buffer`];
-  if (method === undefined) throw new TypeError(`ioredis did not define ${command}`);
-  return (...args) => method.apply(client, args);
 }
 
 function entryArgs(entries: readonly FieldWrite[]): Arg[] {

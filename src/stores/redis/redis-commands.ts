@@ -19,10 +19,16 @@ import type {
   StoredSession,
 } from '../../core/store-contract.ts';
 import { copyValues } from '../copied-values.ts';
-import { type FieldTtlMode, type ScriptName, sessionScripts } from './redis-scripts.ts';
+import {
+  type FieldTtlMode,
+  type ScriptName,
+  type ScriptSource,
+  sessionScripts,
+} from './redis-scripts.ts';
 
 type Arg = string | Buffer;
-type ScriptCall = (...args: Arg[]) => Promise<unknown>;
+/** A registered script: its arguments (keys first), its reply. */
+export type ScriptCall = (...args: Arg[]) => Promise<unknown>;
 
 /** Options of a write, in the form the write script takes them. */
 export interface WriteArgs {
@@ -62,15 +68,7 @@ export function defineSessionCommands(
   mode: FieldTtlMode,
 ): SessionCommands {
   const scripts = sessionScripts(mode);
-  const call = (name: ScriptName): ScriptCall => {
-    const { lua, numberOfKeys } = scripts[name];
-    const command = `ruts_${name}_${createHash('sha1').update(lua).digest('hex').slice(0, 12)}`;
-    client.defineCommand(command, { lua, numberOfKeys });
-    // The Buffer variant keeps replies as bytes: values are never decoded as text.
-    const method = (client as unknown as Record<string, ScriptCall>)[`${command}Buffer`];
-    if (method === undefined) throw new TypeError(`ioredis did not define ${command}`);
-    return (...args) => method.apply(client, args);
-  };
+  const call = (name: ScriptName): ScriptCall => defineScript(client, name, scripts[name]);
   const run = {
     getAll: call('getAll'),
     write: call('write'),
@@ -122,6 +120,22 @@ export function defineSessionCommands(
       return (await run.delete(key)) === 1;
     },
   };
+}
+
+/**
+ * Registers `script` on `client` as `ruts_<name>_<hash of the source>` and returns its call. The
+ * Buffer variant keeps replies as bytes: values are never decoded as text.
+ */
+export function defineScript(
+  client: Redis | Cluster,
+  name: string,
+  { lua, numberOfKeys }: ScriptSource,
+): ScriptCall {
+  const command = `ruts_${name}_${createHash('sha1').update(lua).digest('hex').slice(0, 12)}`;
+  client.defineCommand(command, { lua, numberOfKeys });
+  const method = (client as unknown as Record<string, ScriptCall>)[`${command}Buffer`];
+  if (method === undefined) throw new TypeError(`ioredis did not define ${command}`);
+  return (...args) => method.apply(client, args);
 }
 
 function flag(value: boolean): string {
