@@ -14,7 +14,7 @@
  */
 
 import { ConfigError, RutsError, StoreError } from '../core/errors.ts';
-import { canCache, type SessionCache } from '../core/session-cache.ts';
+import { type CachedSession, canCache, type SessionCache } from '../core/session-cache.ts';
 import {
   canSweep,
   type ExpireMode,
@@ -133,9 +133,20 @@ export class LayeredStore implements SessionStore, SweepableStore {
     this.#hot = new HotTier(hot, Math.round(hotTtl * 1000), Math.round(hotTimeout * 1000), onEvent);
   }
 
-  async getAll(key: string): Promise<StoredSession | undefined> {
-    const cached = await this.#hot.read('getAll', key);
-    if (cached?.copy) return withLocal(cached.copy, cached.local);
+  getAll(key: string): Promise<StoredSession | undefined> {
+    // A callback rather than async/await: a hot hit is the path to keep short.
+    return this.#hot
+      .read('getAll', key)
+      .then((cached) =>
+        cached?.copy ? withLocal(cached.copy, cached.local) : this.#readCold(key, cached),
+      );
+  }
+
+  /** A read hot could not answer: from cold, filling hot's copy if hot could be reached. */
+  async #readCold(
+    key: string,
+    cached: CachedSession | undefined,
+  ): Promise<StoredSession | undefined> {
     const startedAt = performance.now();
     const session = await this.#cold('getAll', () => this.cold.getAll(key));
     if (session === undefined || cached === undefined) return session;

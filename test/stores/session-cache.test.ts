@@ -506,6 +506,17 @@ function describeCacheConformance(name: string, setup: () => Promise<CacheContex
         expect(texts(moved.local)).toEqual({ l: 'L', m: 'M' });
       });
 
+      it('with moveTo onto a key holding a live copy, reads the moved fields beside that copy', async () => {
+        const { key } = await filled(session({ a: 'A' }));
+        await cache().writeLocal(key, [local('l', 'L')], false);
+        const to = newKey(key);
+        expect(await cache().fillCopy(to, session({ b: 'B' }), step('', newToken()))).toBe(true);
+        await cache().evict(key, newToken(), LEASE, to);
+        const moved = await cache().readCopy(to);
+        expect(texts(moved.copy?.fields)).toEqual({ b: 'B' });
+        expect(texts(moved.local)).toEqual({ l: 'L' });
+      });
+
       it('with moveTo and no local fields, leaves the other key as it was', async () => {
         const { key } = await filled(session({ a: 'A' }));
         const to = newKey(key);

@@ -47,17 +47,20 @@ export class HotTier {
 
   /** The key's cached state, or `undefined` when hot failed. */
   read(operation: LayeredOperation, key: string): Promise<CachedSession | undefined> {
-    // Promise callbacks rather than async/await: this runs on every read, and saves a tick.
-    return this.#call(() => this.cache.readCopy(key)).then(
-      (cached) => {
-        this.#remember(key, cached.token);
-        return cached;
-      },
-      (error: unknown) => {
-        this.emit(operation, key, error);
-        return undefined;
-      },
-    );
+    // Callbacks rather than async/await and #call: this runs on every read, and saves ticks.
+    return new Promise((resolve) => {
+      this.#watch(
+        () => this.cache.readCopy(key),
+        (cached) => {
+          this.#remember(key, cached.token);
+          resolve(cached);
+        },
+        (error) => {
+          this.emit(operation, key, error);
+          resolve(undefined);
+        },
+      );
+    });
   }
 
   /**
@@ -163,37 +166,47 @@ export class HotTier {
     });
   }
 
-  /**
-   * One hot call, failed once it has taken `timeoutMs` (checked a few times per `timeoutMs`, so
-   * by a quarter more at most): a hot tier that hangs must not hang a request. One timer
-   * watches every call in flight, kept in a list in the order they started, so each check stops
-   * at the first call not yet due. (A timer per call, or a Set of calls, cost about as much as
-   * the rest of a hot hit in JavaScript.)
-   */
+  /** One hot call, failed once it has taken `timeoutMs`: see {@link HotTier.#watch}. */
   #call<R>(call: () => Promise<R>): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      const calls = this.#calls;
-      const entry: InFlight = { deadline: performance.now() + this.timeoutMs, fail: reject };
-      entry.previous = calls.previous;
-      entry.next = calls;
-      (calls.previous as InFlight).next = entry;
-      calls.previous = entry;
-      this.#watchdog ??= this.#watch();
-      call().then(
-        (value) => {
-          unlink(entry);
-          resolve(value);
-        },
-        (error: unknown) => {
-          unlink(entry);
-          reject(error);
-        },
-      );
-    });
+    return new Promise<R>((resolve, reject) => this.#watch(call, resolve, reject));
+  }
+
+  /**
+   * Runs `call`, and fails it once it has taken `timeoutMs` (checked a few times per
+   * `timeoutMs`, so by a quarter more at most): a hot tier that hangs must not hang a request.
+   * One timer watches every call in flight, kept in a list in the order they started, so each
+   * check stops at the first call not yet due. (A timer per call, or a Set of calls, cost about
+   * as much as the rest of a hot hit in JavaScript.)
+   */
+  #watch<R>(
+    call: () => Promise<R>,
+    onValue: (value: R) => void,
+    onError: (error: unknown) => void,
+  ): void {
+    const calls = this.#calls;
+    const entry: InFlight = { deadline: performance.now() + this.timeoutMs, fail: onError };
+    entry.previous = calls.previous;
+    entry.next = calls;
+    (calls.previous as InFlight).next = entry;
+    calls.previous = entry;
+    this.#watchdog ??= this.#startWatchdog();
+    call().then(
+      (value) => {
+        // Past its deadline, the call has already failed: its late answer is dropped.
+        if (entry.next === undefined) return;
+        unlink(entry);
+        onValue(value);
+      },
+      (error: unknown) => {
+        if (entry.next === undefined) return;
+        unlink(entry);
+        onError(error);
+      },
+    );
   }
 
   /** Fails the calls past their deadline; stops once no call is in flight. */
-  #watch(): ReturnType<typeof setInterval> {
+  #startWatchdog(): ReturnType<typeof setInterval> {
     const calls = this.#calls;
     const timer = setInterval(
       () => {
@@ -237,7 +250,7 @@ export class HotTier {
 /** A hot call in flight, and when it counts as failed. */
 interface InFlight {
   readonly deadline: number;
-  readonly fail: (error: Error) => void;
+  readonly fail: (error: unknown) => void;
   previous?: InFlight;
   next?: InFlight;
 }

@@ -3,18 +3,23 @@
  * cached key is two hashes of one hash tag: the copy (`…~copy`) and the local fields (`…~local`).
  * The copy hash holds the token `\0t`, the lease end `\0l`, the session's creation `\0c`, end
  * `\0e` and deadline `\0d`, and each field with its own expiry as `\0x<name>`; the local hash
- * holds fields and their `\0x` expiries. Times are epoch milliseconds on the server's clock.
+ * holds fields and their `\0x` expiries. A live copy holds `\0L` while local fields may exist,
+ * so a hot hit reads the local hash only then. Times are epoch milliseconds on the server's clock.
  * Every step that installs a token keeps the copy hash for at least the lease, so a token
  * outlives any fill that could have read the source before it.
  *
  * @packageDocumentation
  */
 
-/** What every script starts with: the clock, and helpers on the two hashes. */
-const PRELUDE = String.raw`
+/** What every script starts with: the clock and the two hashes. */
+const CLOCK = `
 local clock = redis.call('TIME')
 local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
 local copy_key, local_key = KEYS[1], KEYS[2]
+`;
+
+/** The scripts that change a key add helpers on the two hashes. */
+const PRELUDE = `${CLOCK}
 local DAY = 86400000
 
 local function earliest(a, b)
@@ -22,12 +27,13 @@ local function earliest(a, b)
   return a or b
 end
 
--- Local fields live as long as their session, and a day at most.
+-- Local fields live as long as their session, and a day at most. Returns whether there are any.
 local function keep_local_until(session_end)
   local until_at = earliest(session_end, now + DAY)
   local pttl = redis.call('PTTL', local_key)
-  if pttl == -2 then return end
+  if pttl == -2 then return false end
   if pttl == -1 or now + pttl < until_at then redis.call('PEXPIREAT', local_key, until_at) end
+  return true
 end
 
 local function hset_all(key, pairs)
@@ -37,9 +43,21 @@ local function hset_all(key, pairs)
 end
 `;
 
-/** `readCopy`: the clock and both hashes whole; the caller decides what is live. */
-export const READ_COPY = `${PRELUDE}
-return {now, redis.call('HGETALL', copy_key), redis.call('HGETALL', local_key)}
+/**
+ * `readCopy`: the clock and the copy hash whole, and the local hash unless the copy is live
+ * without `\0L`; the caller decides what is live. It runs on every hot hit, so it skips the
+ * helpers it does not use, and the local hash most sessions lack.
+ */
+export const READ_COPY = `${CLOCK}
+local copy = redis.call('HGETALL', copy_key)
+local lease_end, has_local = nil, false
+for i = 1, #copy, 2 do
+  local name = copy[i]
+  if name == '\\0l' then lease_end = tonumber(copy[i + 1])
+  elseif name == '\\0L' then has_local = true end
+end
+if lease_end and lease_end > now and not has_local then return {now, copy} end
+return {now, copy, redis.call('HGETALL', local_key)}
 `;
 
 /**
@@ -74,7 +92,7 @@ table.insert(pairs, '\\0l'); table.insert(pairs, lease_end)
 redis.call('DEL', copy_key)
 hset_all(copy_key, pairs)
 redis.call('PEXPIRE', copy_key, lease)
-keep_local_until(session_end)
+if keep_local_until(session_end) then redis.call('HSET', copy_key, '\\0L', 1) end
 return 1
 `;
 
@@ -175,16 +193,18 @@ for i = 2, #ARGV, 3 do
   end
 end
 keep_local_until(session_end)
+redis.call('HSET', copy_key, '\\0L', 1)
 return {1, session_ttl}
 `;
 
 /**
- * `evict`: KEYS[3] is where local fields move ('1' in ARGV[3]); ARGV next, lease. The copy
- * hash keeps the new token alone.
+ * `evict`: KEYS[3] and KEYS[4] are the local and copy hashes where local fields move ('1' in
+ * ARGV[3]); ARGV next, lease. The copy hash keeps the new token alone.
  */
 export const EVICT = `${PRELUDE}
 if ARGV[3] == '1' and redis.call('EXISTS', local_key) == 1 then
   redis.call('RENAME', local_key, KEYS[3])
+  if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HSET', KEYS[4], '\\0L', 1) end
 else
   redis.call('DEL', local_key)
 end
