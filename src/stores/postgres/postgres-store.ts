@@ -55,7 +55,8 @@ export interface PostgresStoreOptions {
    */
   readonly schema?: string;
   /**
-   * Prepended to the table names `sessions` and `session_fields`. Empty or a plain identifier;
+   * Prepended to the table names `sessions` and `session_fields`. Empty or a plain identifier
+   * of at most 33 characters (so the longest key name derived from it fits Postgres' 63 bytes);
    * it must match the names the migration created (`@@map` in the Prisma schema).
    * @default 'ruts_'
    */

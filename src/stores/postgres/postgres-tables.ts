@@ -17,6 +17,13 @@ export const DEFAULT_TABLE_PREFIX = 'ruts_';
 /** Postgres truncates longer identifiers silently, which would point the store elsewhere. */
 const MAX_IDENTIFIER_BYTES = 63;
 
+/**
+ * The longest name derived from the prefix: the fields table's foreign key, as the migration and
+ * Prisma name it. Cut at 63 bytes, derived names would collide, and `migrate` fail.
+ */
+const LONGEST_DERIVED_SUFFIX = 'session_fields_session_id_fkey';
+const MAX_PREFIX_LENGTH = MAX_IDENTIFIER_BYTES - LONGEST_DERIVED_SUFFIX.length;
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PREFIX = /^([A-Za-z_][A-Za-z0-9_]*)?$/;
 
@@ -57,12 +64,14 @@ export function resolveTables(
   if (
     typeof tablePrefix !== 'string' ||
     !PREFIX.test(tablePrefix) ||
-    fieldsName.length > MAX_IDENTIFIER_BYTES
+    tablePrefix.length > MAX_PREFIX_LENGTH
   ) {
     throw new ConfigError(
       `PostgresStore tablePrefix must be empty or a plain identifier (a letter or underscore, ` +
-        `then letters, digits or underscores, at most ${MAX_IDENTIFIER_BYTES - 'session_fields'.length} ` +
-        `characters), got ${JSON.stringify(tablePrefix)}. Leave it out for "${DEFAULT_TABLE_PREFIX}".`,
+        `then letters, digits or underscores, at most ${MAX_PREFIX_LENGTH} characters, so that ` +
+        `the longest name derived from it, <prefix>${LONGEST_DERIVED_SUFFIX}, fits Postgres' ` +
+        `${MAX_IDENTIFIER_BYTES} bytes), got ${JSON.stringify(tablePrefix)}. Leave it out for ` +
+        `"${DEFAULT_TABLE_PREFIX}".`,
     );
   }
   return {

@@ -114,6 +114,21 @@ describe('the committed Prisma migration', () => {
     }
   });
 
+  it('migrates with the longest prefix it accepts, every derived name kept whole', async () => {
+    const other = await createTestSchema({ prefix: 'ruts_migration', migrate: false });
+    const prefix = `p${'x'.repeat(31)}_`;
+    try {
+      const executor = pgExecutor(other.pool);
+      expect(await migrate(executor, { schema: other.schema, tablePrefix: prefix })).toBe(true);
+      expect(await migrate(executor, { schema: other.schema, tablePrefix: prefix })).toBe(false);
+      expect(await describeSchema(other.pool, other.schema, prefix)).toEqual(
+        await describeSchema(db.pool, db.schema),
+      );
+    } finally {
+      await other.drop();
+    }
+  });
+
   it('supports every store operation', async () => {
     const store = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
     const value = (text: string) => new TextEncoder().encode(text);

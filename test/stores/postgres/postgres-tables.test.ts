@@ -40,7 +40,7 @@ describe('resolveTables', () => {
     expect(resolve).toThrow(/schema must be a plain identifier/);
   });
 
-  it.each(['ruts-', 'a b', '"', '9_', "x'); DROP TABLE users; --", 'x'.repeat(50), null])(
+  it.each(['ruts-', 'a b', '"', '9_', "x'); DROP TABLE users; --", 'x'.repeat(34), null])(
     'rejects the table prefix %j, saying what is allowed',
     (prefix) => {
       const resolve = () => resolveTables('public', prefix as string);
@@ -49,8 +49,14 @@ describe('resolveTables', () => {
     },
   );
 
-  it('accepts the longest prefix whose table names Postgres keeps whole', () => {
-    const prefix = 'p'.repeat(63 - 'session_fields'.length);
-    expect(resolveTables('public', prefix).fieldsName).toHaveLength(63);
+  it('accepts the longest prefix whose derived names Postgres keeps whole, and says why', () => {
+    const longest = 'p'.repeat(63 - 'session_fields_session_id_fkey'.length);
+    expect(resolveTables('public', longest).prefix).toHaveLength(33);
+    // 48 and 49 used to pass, then failed in migrate when cut names collided.
+    for (const length of [34, 48, 49]) {
+      expect(() => resolveTables('public', 'p'.repeat(length))).toThrow(
+        /at most 33 characters, so that the longest name derived from it/,
+      );
+    }
   });
 });
