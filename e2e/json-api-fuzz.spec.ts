@@ -38,6 +38,8 @@ const BASE_FIELDS: Record<string, unknown> = {
   'cart:lumen-headlamp': 1,
 };
 const reserved = (key: string) => Object.hasOwn(BASE_FIELDS, key) || key.startsWith('cart:');
+/** Keys the fuzzing never writes: the cart's. The sign-in keys it tries, and must be refused. */
+const unwritten = (key: string) => key.startsWith('cart:');
 
 /** TTLs shorter than this may run out before the final read, which then may not see the field. */
 const SHORT_TTL_SECONDS = 120;
@@ -109,7 +111,7 @@ test.beforeAll(async ({ appServer }) => {
 
 test('PUT /api/session/<key> with generated keys and bodies', async () => {
   await fc.assert(
-    fc.asyncProperty(keySegment(reserved), putBody, async (segment, { contentType, body }) => {
+    fc.asyncProperty(keySegment(unwritten), putBody, async (segment, { contentType, body }) => {
       const input = describeInput({ segment, contentType, body });
       const verdict = judgePut(segment, contentType, body);
       const answer = await client.send({
@@ -146,7 +148,7 @@ test('PUT /api/session/<key> with generated keys and bodies', async () => {
 
 test('DELETE /api/session/<key> with generated keys', async () => {
   await fc.assert(
-    fc.asyncProperty(keySegment(reserved), malformedBody, async (segment, body) => {
+    fc.asyncProperty(keySegment(unwritten), malformedBody, async (segment, body) => {
       const input = describeInput({ segment, body });
       const verdict = judgeDelete(segment);
       const answer = await client.send({

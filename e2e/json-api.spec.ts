@@ -240,3 +240,30 @@ test('the JSON API answers bad input with a clear 4xx error and leaves the sessi
   });
   expect((await expectSessionCookie(context)).value).toBe(cookieBefore.value);
 });
+
+test('a client cannot sign itself in through the JSON API', async ({ page }) => {
+  await page.goto('/');
+  // Before the fix, these two writes passed the dashboard's check without signing in.
+  for (const [key, value] of [
+    ['userId', 'u_admin'],
+    ['username', 'admin'],
+  ]) {
+    const answer = await callApi(page, {
+      method: 'PUT',
+      path: `/api/session/${key}`,
+      ...json({ value }),
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.contentType).toMatch(/^application\/json/);
+    expect((answer.body as { error?: unknown }).error).toMatch(/signing in/);
+  }
+  expect(await callApi(page, { method: 'DELETE', path: '/api/session/userId' })).toMatchObject({
+    status: 403,
+  });
+  expect(await callApi(page, { method: 'GET', path: '/api/session' })).toMatchObject({
+    status: 200,
+    body: { fields: {} },
+  });
+  await page.goto('/dashboard');
+  await expect(page).toHaveURL(/\/login\?next=%2Fdashboard$/);
+});

@@ -304,14 +304,14 @@ const malformedSegment = fc.oneof(
 );
 
 /**
- * The `<key>` segment of `/api/session/<key>`. Keys the signed-in session already holds are left
- * out, so a fuzzed write cannot pass for damage, and so are `.` and `..`, which a URL resolves
- * away before sending.
+ * The `<key>` segment of `/api/session/<key>`. Keys `reserved` names are left out, so a fuzzed
+ * write cannot pass for damage, and so are `.` and `..`, which a URL resolves away before
+ * sending. The sign-in keys are among the keys tried first.
  */
 export function keySegment(reserved: (key: string) => boolean): fc.Arbitrary<string> {
   return fc
     .oneof(
-      { weight: 2, arbitrary: fc.constantFrom('greeting', 'fuzz') },
+      { weight: 2, arbitrary: fc.constantFrom('greeting', 'fuzz', 'userId', 'username') },
       { weight: 6, arbitrary: keyString.map(percentEncodeLoosely) },
       { weight: 2, arbitrary: malformedSegment },
     )

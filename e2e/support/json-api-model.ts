@@ -129,7 +129,7 @@ export function judgePut(
 ): Verdict<FieldWrite> {
   const faults = new Faults();
   transportFaults(contentType, body, faults);
-  const key = keyOf(segment, faults);
+  const key = writableKeyOf(segment, faults);
   const object = readObject(body, faults);
   if (object === undefined) return faults.verdict(() => ({ key: '', value: null, ttl: undefined }));
   if (!Object.hasOwn(object, 'value')) faults.add(400);
@@ -141,10 +141,20 @@ export function judgePut(
   return faults.verdict(() => ({ key: key as string, value, ttl: ttl as number | undefined }));
 }
 
+/** The fields only signing in writes: the API refuses them with 403. */
+export const SIGN_IN_KEYS: ReadonlySet<string> = new Set(['userId', 'username']);
+
+/** {@link keyOf}, and 403 for a key only signing in writes. */
+function writableKeyOf(segment: string, faults: Faults): string | undefined {
+  const key = keyOf(segment, faults);
+  if (key !== undefined && SIGN_IN_KEYS.has(key)) faults.add(403);
+  return key;
+}
+
 /** `DELETE /api/session/<segment>`: removes the field (the body is not read). */
 export function judgeDelete(segment: string): Verdict<string> {
   const faults = new Faults();
-  const key = keyOf(segment, faults);
+  const key = writableKeyOf(segment, faults);
   return faults.verdict(() => key as string);
 }
 

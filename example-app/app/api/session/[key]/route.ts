@@ -18,9 +18,28 @@ function untyped(session: unknown): Session {
   return session as Session;
 }
 
-/** `{ "value": any, "ttl"?: seconds }`: writes one field, creating the session if needed. */
-export const PUT = apiRoute<KeyContext>(async (request, session, { params }) => {
+/**
+ * The fields only signing in writes, after `regenerate()` gives the session a new id. A client
+ * that could write them here would sign itself in, on an id it may have planted (session
+ * fixation), so the API refuses them.
+ */
+const SIGN_IN_KEYS: ReadonlySet<string> = new Set(['userId', 'username']);
+
+/** The key from the path, unless it is one of {@link SIGN_IN_KEYS}. */
+async function writableKey({ params }: KeyContext): Promise<string> {
   const { key } = await params;
+  if (SIGN_IN_KEYS.has(key)) {
+    throw new ApiError(
+      403,
+      `"${key}" is written by signing in (POST /api/login), not by this API.`,
+    );
+  }
+  return key;
+}
+
+/** `{ "value": any, "ttl"?: seconds }`: writes one field, creating the session if needed. */
+export const PUT = apiRoute<KeyContext>(async (request, session, context) => {
+  const key = await writableKey(context);
   const body = await readJsonObject(request);
   if (!('value' in body)) {
     throw new ApiError(400, 'The body needs a "value" (any JSON) to store under the key.');
@@ -37,7 +56,7 @@ export const PUT = apiRoute<KeyContext>(async (request, session, { params }) => 
 });
 
 /** Removes one field; `removed` says whether it was there. */
-export const DELETE = apiRoute<KeyContext>(async (_request, session, { params }) => {
-  const { key } = await params;
+export const DELETE = apiRoute<KeyContext>(async (_request, session, context) => {
+  const key = await writableKey(context);
   return Response.json({ removed: await untyped(session).remove(key) });
 });
