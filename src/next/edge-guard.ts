@@ -12,7 +12,8 @@
 import { type CookieOptions, resolveCookieOptions } from '../core/cookie-options.ts';
 import { CookieSealer, type SecretInput } from '../core/cookie-seal.ts';
 import { ConfigError } from '../core/errors.ts';
-import { createGuard, type Guard, type GuardOptions, readRequestCookie } from './guard-response.ts';
+import { createGuard, type Guard, type GuardOptions } from './guard-response.ts';
+import { readRequestCookie } from './request-cookie.ts';
 
 /**
  * Options of {@link createEdgeGuard}. `secret`, `cookie` and `absoluteTimeout` must match the

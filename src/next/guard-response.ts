@@ -12,6 +12,7 @@ import { type NextRequest, NextResponse } from 'next/server.js';
 import { type ResolvedCookie, removalCookie } from '../core/cookie-options.ts';
 import { ConfigError } from '../core/errors.ts';
 import { nextCookieOptions } from './next-cookie-jar.ts';
+import { cookieFromHeader, withoutCookie } from './request-cookie.ts';
 
 /** Options shared by the proxy guard and the edge guard. */
 export interface GuardOptions {
@@ -64,46 +65,6 @@ function resolveGuardOptions(options: GuardOptions): ResolvedGuardOptions {
     throw new ConfigError('guard returnToParam must not be empty.');
   }
   return { redirectTo, returnToParam };
-}
-
-/**
- * The value of cookie `name` in a request's `Cookie` header: `undefined` when absent, and
- * possibly `''` when present but empty.
- */
-function findRequestCookie(request: Request, name: string): string | undefined {
-  const header = request.headers.get('cookie');
-  if (!header) return undefined;
-  for (const pair of header.split(';')) {
-    const at = pair.indexOf('=');
-    if (at === -1 || pair.slice(0, at).trim() !== name) continue;
-    const raw = pair.slice(at + 1).trim();
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      return raw;
-    }
-  }
-  return undefined;
-}
-
-/** The value of cookie `name` in a request, with an empty value read as no cookie. */
-export function readRequestCookie(request: Request, name: string): string | undefined {
-  return findRequestCookie(request, name) || undefined;
-}
-
-/**
- * The `Cookie` header without cookie `name`. Other cookies keep their bytes exactly, which a
- * parse-and-reserialize round trip would not promise.
- */
-function withoutCookie(header: string, name: string): string {
-  return header
-    .split(';')
-    .map((pair) => pair.trim())
-    .filter((pair) => {
-      const at = pair.indexOf('=');
-      return pair !== '' && (at === -1 ? pair : pair.slice(0, at).trim()) !== name;
-    })
-    .join('; ');
 }
 
 /**
@@ -166,7 +127,7 @@ export function createGuard(
 ): Guard {
   const resolved = resolveGuardOptions(options);
   return async (request) => {
-    const value = findRequestCookie(request, cookie.name);
+    const value = cookieFromHeader(request.headers.get('cookie'), cookie.name);
     const live = value !== undefined && value !== '' && (await isLive(value));
     // A present but dead cookie is cleared whatever happens next; an absent one needs nothing.
     const clear = !live && value !== undefined;

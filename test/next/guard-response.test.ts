@@ -2,11 +2,7 @@ import { NextRequest } from 'next/server.js';
 import { describe, expect, it } from 'vitest';
 import { resolveCookieOptions } from '../../src/core/cookie-options.ts';
 import { ConfigError } from '../../src/core/errors.ts';
-import {
-  createGuard,
-  type GuardOptions,
-  readRequestCookie,
-} from '../../src/next/guard-response.ts';
+import { createGuard, type GuardOptions } from '../../src/next/guard-response.ts';
 import { parseSetCookies } from './support/next-request.ts';
 
 const cookie = resolveCookieOptions({ secure: false });
@@ -145,14 +141,5 @@ describe('createGuard options', () => {
 
   it('rejects an empty returnToParam', () => {
     expect(() => guard({ redirectTo: '/login', returnToParam: '' })).toThrow(ConfigError);
-  });
-});
-
-describe('readRequestCookie', () => {
-  it('reads and decodes the named cookie only', () => {
-    const req = request('/', 'xruts=no; ruts=a%2Ab; other=1');
-    expect(readRequestCookie(req, 'ruts')).toBe('a*b');
-    expect(readRequestCookie(req, 'missing')).toBeUndefined();
-    expect(readRequestCookie(request('/', 'ruts='), 'ruts')).toBeUndefined();
   });
 });
