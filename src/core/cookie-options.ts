@@ -44,7 +44,8 @@ export interface CookieOptions {
   /**
    * Cookie lifetime in seconds, or `'session'` for a cookie the browser drops when it closes.
    * Capped at 400 days. The sealed value carries the same expiry, so an old cookie cannot be
-   * replayed past it.
+   * replayed past it. A number shorter than a session can live (its `absoluteTimeout`, else
+   * 400 days) is refused with a `ConfigError`: set `absoluteTimeout` instead.
    * @default the absolute timeout if one is set, else 400 days
    * @example 60 * 60 * 24 * 30 // thirty days
    */
@@ -155,12 +156,18 @@ export function resolveCookieOptions(
   if (options.maxAge === 'session') {
     maxAge = undefined;
   } else {
-    const requested = options.maxAge ?? absoluteTimeoutSeconds ?? MAX_COOKIE_AGE_SECONDS;
+    // The longest a session can live, as far as a cookie can follow it.
+    const longest = Math.min(
+      absoluteTimeoutSeconds ?? MAX_COOKIE_AGE_SECONDS,
+      MAX_COOKIE_AGE_SECONDS,
+    );
+    const requested = options.maxAge ?? longest;
     if (!Number.isFinite(requested) || requested <= 0) {
       throw new ConfigError(
         `cookie.maxAge must be a positive number of seconds or 'session' (got ${requested}).`,
       );
     }
+    if (requested < longest) throw shortCookie(requested, absoluteTimeoutSeconds);
     maxAge = Math.min(Math.ceil(requested), MAX_COOKIE_AGE_SECONDS);
   }
 
@@ -179,6 +186,24 @@ export function resolveCookieOptions(
     // A browser-session cookie still needs a bounded seal: the browser may never close.
     sealTtlSeconds: Math.ceil(maxAge ?? absoluteTimeoutSeconds ?? MAX_COOKIE_AGE_SECONDS),
   };
+}
+
+/**
+ * A cookie shorter than its session would end an active session when the browser drops it, and
+ * a new one would start: the cookie and its seal are issued once, when the session begins.
+ */
+function shortCookie(maxAge: number, absoluteTimeoutSeconds: number | undefined): ConfigError {
+  const lives =
+    absoluteTimeoutSeconds === undefined
+      ? 'as long as it is used (there is no absoluteTimeout)'
+      : `up to its absoluteTimeout of ${absoluteTimeoutSeconds} s`;
+  return new ConfigError(
+    `cookie.maxAge of ${maxAge} s is shorter than a session can live (${lives}): the browser ` +
+      `would drop the cookie of an active session and sign its user out. To end sessions ` +
+      `${maxAge} s after they start, set absoluteTimeout: ${maxAge} and leave cookie.maxAge ` +
+      `out (the cookie follows it); for a cookie the browser drops when it closes, use ` +
+      `maxAge: 'session'.`,
+  );
 }
 
 /** The cookie that sets a live session. */

@@ -21,7 +21,7 @@ import {
 } from '../../src/next/next-cookie-jar.ts';
 import { NextRequestScope } from './support/next-request.ts';
 
-const resolved = resolveCookieOptions({ secure: true, maxAge: 3600 });
+const resolved = resolveCookieOptions({ secure: true, maxAge: 3600 }, 3600);
 
 /** Next's ReadonlyRequestCookiesError, which its type declarations do not export. */
 const nextRefusal = captureError(() =>

@@ -15,7 +15,7 @@ import { NextRequestScope } from './support/next-request.ts';
 import { liveSessionCookie, tamper } from './support/session-cookies.ts';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
-const cookie = { secure: false, maxAge: 24 * 60 * 60 };
+const cookie = { secure: false };
 
 /** What Next's own `cookies()` and `request.cookies` read for `name` from `header`. */
 function nextReads(header: string, name: string): string | undefined {
