@@ -183,6 +183,7 @@ export async function readCase(ctx: CaseContext): Promise<Row[]> {
   await check('LayeredStore', read(managers.layeredHot, hotSessions[0] as CreatedSession));
   const baseRows = await subjects.pgBase.op();
   if (baseRows.length !== FIELD_COUNT) throw new Error(`pg baseline read ${baseRows.length} rows`);
+  const native = await nativeSubjects(ctx, verify);
 
   const rows: Row[] = [];
   for (const concurrency of LEVELS) {
@@ -236,6 +237,25 @@ export async function readCase(ctx: CaseContext): Promise<Row[]> {
       ),
     );
 
+    if (native !== undefined) {
+      ctx.log(`read: Redis in native field-TTL mode, ${level}`);
+      const n = await measureGroup([native.base, native.store], options);
+      const base = pick(n, native.base.id);
+      const store = pick(n, native.store.id);
+      rows.push(
+        ratioRow(
+          GROUP,
+          `Redis, native field TTL, ${level}`,
+          store,
+          ratioOf(store, base),
+          'HGETALL + HMAC',
+          at64 ? { op: '>=', value: 0.85 } : undefined,
+          `; baseline ${Math.round(base.opsPerSec).toLocaleString('en-US')} ops/s; the store ` +
+            "also reads each field's HPEXPIRETIME",
+        ),
+      );
+    }
+
     ctx.log(`read: Postgres (pg, Prisma, @vercel/postgres) and Layered cold miss, ${level}`);
     const p = await measureGroup(
       [subjects.pgBase, subjects.pg, subjects.prisma, subjects.vercel, subjects.layeredCold],
@@ -280,4 +300,43 @@ export async function readCase(ctx: CaseContext): Promise<Row[]> {
   }
   await memory.close?.();
   return rows;
+}
+
+/**
+ * The Redis read again on a server with hash-field expiry, where the store runs in its native
+ * field-TTL mode, with its own baseline; `undefined` (and a line in the log) without one.
+ */
+async function nativeSubjects(
+  ctx: CaseContext,
+  verify: Awaited<ReturnType<typeof hmacVerifier>>,
+): Promise<{ base: Subject; store: Subject } | undefined> {
+  const redis = await ctx.services.nativeRedis();
+  if (typeof redis === 'string') {
+    ctx.log(`read: the native field-TTL rows are left out: ${redis}`);
+    return undefined;
+  }
+  const store = new RedisStore({ client: redis, prefix: REDIS_PREFIX });
+  const mode = await store.fieldTtlMode();
+  if (mode !== 'native') throw new Error(`the RedisStore on the HPEXPIRE server runs ${mode}`);
+  const manager = managerFor(store);
+  const sessions = await signAll(await createSessions(manager, ctx.sessions));
+  const keys = new Map(sessions.map((s) => [s.key, sessionKey(REDIS_PREFIX, s.key)]));
+  const nextBase = cycler(sessions);
+  const nextRead = cycler(sessions);
+  const read = await manager.open((sessions[0] as CreatedSession).cookie).getAll();
+  if (Object.keys(read).length !== FIELD_COUNT) throw new Error('native read lost fields');
+  return {
+    base: {
+      id: 'redis native baseline',
+      op: async () => {
+        const s = nextBase();
+        if (!(await verify(s.id, s.mac))) throw new Error('bad mac');
+        return redis.callBuffer('HGETALL', keys.get(s.key) as string);
+      },
+    },
+    store: {
+      id: 'redis native',
+      op: () => manager.open(nextRead().cookie).getAll(),
+    },
+  };
 }

@@ -20,7 +20,7 @@ import { sessionKey } from '../../src/stores/redis/redis-keys.ts';
 import { RedisStore } from '../../src/stores/redis/redis-store.ts';
 import { type CaseContext, LEVELS, levelName } from '../lib/context.ts';
 import { createSessions, cycler, hmacSign, hmacVerifier, managerFor } from '../lib/fixture.ts';
-import { measureGroup, pick, ratioOf, timeOverSumOf } from '../lib/harness.ts';
+import { measureGroup, pick, ratioOf, type Subject, timeOverSumOf } from '../lib/harness.ts';
 import { copyKey, HOT_TTL_SECONDS, leaseNote, refillCopies } from '../lib/hot-copies.ts';
 import { fmtInt, type Row, ratioRow } from '../lib/report.ts';
 import { REDIS_PREFIX, SCHEMA } from '../lib/services.ts';
@@ -42,6 +42,17 @@ local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], '\0t' .. ARGV[1], now + tonumber(ARGV[3]))
+redis.call('PEXPIREAT', KEYS[1], now + tonumber(ARGV[4]))
+return 1
+`;
+
+/** The raw write on a server with hash-field expiry: the field's own TTL kept by Redis. */
+const RAW_NATIVE_WRITE_LUA = String.raw`
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HPEXPIREAT', KEYS[1], now + tonumber(ARGV[3]), 'FIELDS', 1, ARGV[1])
 redis.call('PEXPIREAT', KEYS[1], now + tonumber(ARGV[4]))
 return 1
 `;
@@ -193,6 +204,8 @@ export async function writeCase(ctx: CaseContext): Promise<Row[]> {
     }
   }
 
+  const native = await nativeSubjects(ctx, verify, value, encoded);
+
   const rows: Row[] = [];
   for (const concurrency of LEVELS) {
     const level = levelName(concurrency);
@@ -211,6 +224,22 @@ export async function writeCase(ctx: CaseContext): Promise<Row[]> {
         `; raw ${Math.round(rb.opsPerSec).toLocaleString('en-US')} ops/s`,
       ),
     );
+    if (native !== undefined) {
+      ctx.log(`write: Redis in native field-TTL mode, ${level}`);
+      const n = await measureGroup([native.base, native.store], options);
+      const base = pick(n, native.base.id);
+      rows.push(
+        ratioRow(
+          GROUP,
+          `Redis, native field TTL, ${level}`,
+          pick(n, native.store.id),
+          ratioOf(pick(n, native.store.id), base),
+          'EVALSHA + HMAC',
+          { op: '>=', value: 0.85 },
+          `; raw ${Math.round(base.opsPerSec).toLocaleString('en-US')} ops/s`,
+        ),
+      );
+    }
     ctx.log(`write: Postgres (pg), ${level}`);
     const p = await measureGroup([subjects.pgBase, subjects.pg], options);
     const pb = pick(p, 'pg raw');
@@ -254,4 +283,55 @@ export async function writeCase(ctx: CaseContext): Promise<Row[]> {
     );
   }
   return rows;
+}
+
+/**
+ * The Redis write again on a server with hash-field expiry, where the store runs in its native
+ * field-TTL mode, against the raw write there; `undefined` (and a line in the log) without one.
+ */
+async function nativeSubjects(
+  ctx: CaseContext,
+  verify: Awaited<ReturnType<typeof hmacVerifier>>,
+  value: string,
+  encoded: Buffer,
+): Promise<{ base: Subject; store: Subject } | undefined> {
+  const redis = await ctx.services.nativeRedis();
+  if (typeof redis === 'string') {
+    ctx.log(`write: the native field-TTL rows are left out: ${redis}`);
+    return undefined;
+  }
+  const store = new RedisStore({ client: redis, prefix: REDIS_PREFIX });
+  const mode = await store.fieldTtlMode();
+  if (mode !== 'native') throw new Error(`the RedisStore on the HPEXPIRE server runs ${mode}`);
+  const manager = managerFor(store);
+  const ruts = await createSessions(manager, ctx.sessions);
+  const raw = await Promise.all(
+    (await createSessions(manager, ctx.sessions)).map(async (s) => ({
+      ...s,
+      mac: await hmacSign(s.id),
+      redisKey: sessionKey(REDIS_PREFIX, s.key),
+    })),
+  );
+  redis.defineCommand('benchRawNativeWrite', { lua: RAW_NATIVE_WRITE_LUA, numberOfKeys: 1 });
+  const rawWrite = (redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>)
+    .benchRawNativeWrite as (...a: unknown[]) => Promise<number>;
+  const nextRaw = cycler(raw);
+  const nextRuts = cycler(ruts);
+  return {
+    base: {
+      id: 'redis native raw',
+      op: async () => {
+        const s = nextRaw();
+        if (!(await verify(s.id, s.mac))) throw new Error('bad mac');
+        const args = [s.redisKey, FIELD, Buffer.from(encoded), TTL_SECONDS * 1000, IDLE_MS];
+        if ((await rawWrite.call(redis, ...args)) !== 1) {
+          throw new Error('raw write found no session');
+        }
+      },
+    },
+    store: {
+      id: 'redis native',
+      op: () => manager.open(nextRuts().cookie).set(FIELD, value, { ttl: TTL_SECONDS }),
+    },
+  };
 }

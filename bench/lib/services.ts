@@ -20,6 +20,7 @@ import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
 import { migrate } from '../../src/stores/postgres/postgres-migration.ts';
 import type { PrismaClientLike } from '../../src/stores/postgres/prisma-executor.ts';
 import type { NeonProxy } from '../../test/support/neon-proxy.ts';
+import { type NativeRedis, nativeRedis as startNativeRedis } from './native-redis.ts';
 import { ROOT } from './paths.ts';
 import { unlinkKeysUnder } from './redis-cleanup.ts';
 
@@ -38,6 +39,11 @@ const root = ROOT;
 export interface Services {
   readonly redis: Redis;
   readonly pool: pg.Pool;
+  /**
+   * A Redis with hash-field expiry, for the native field-TTL rows, or why there is none here.
+   * Started on first use, stopped by `close`.
+   */
+  nativeRedis(): Promise<Redis | string>;
   prisma(): Promise<PrismaClientLike>;
   vercel(): Promise<VercelPool>;
   close(): Promise<void>;
@@ -74,10 +80,16 @@ export async function connectServices(): Promise<Services> {
   let prismaDir: string | undefined;
   let proxy: NeonProxy | undefined;
   let vercel: VercelPool | undefined;
+  let native: Promise<NativeRedis | string> | undefined;
 
   return {
     redis,
     pool,
+    async nativeRedis() {
+      native ??= startNativeRedis();
+      const found = await native;
+      return typeof found === 'string' ? found : found.redis;
+    },
     async prisma() {
       if (prisma === undefined) {
         prismaDir = join(root, 'node_modules', '.cache', 'ruts-bench-prisma', String(process.pid));
@@ -111,6 +123,11 @@ export async function connectServices(): Promise<Services> {
     },
     async close() {
       await clearData(redis, pool).catch(() => undefined);
+      const found = await native;
+      if (typeof found === 'object') {
+        await unlinkKeysUnder(found.redis, REDIS_PREFIX).catch(() => undefined);
+        await found.stop();
+      }
       await prisma?.$disconnect();
       if (prismaDir) await rm(prismaDir, { recursive: true, force: true });
       await vercel?.end();
