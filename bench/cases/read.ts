@@ -25,6 +25,7 @@ import {
 } from '../lib/fixture.ts';
 import { measureGroup, pick, ratioOf, type Subject } from '../lib/harness.ts';
 import { copyKey, HOT_TTL_SECONDS, leaseNote, refillCopies } from '../lib/hot-copies.ts';
+import { nativeRedisStore } from '../lib/native-redis.ts';
 import { type Row, ratioRow } from '../lib/report.ts';
 import { REDIS_PREFIX, SCHEMA } from '../lib/services.ts';
 
@@ -310,14 +311,9 @@ async function nativeSubjects(
   ctx: CaseContext,
   verify: Awaited<ReturnType<typeof hmacVerifier>>,
 ): Promise<{ base: Subject; store: Subject } | undefined> {
-  const redis = await ctx.services.nativeRedis();
-  if (typeof redis === 'string') {
-    ctx.log(`read: the native field-TTL rows are left out: ${redis}`);
-    return undefined;
-  }
-  const store = new RedisStore({ client: redis, prefix: REDIS_PREFIX });
-  const mode = await store.fieldTtlMode();
-  if (mode !== 'native') throw new Error(`the RedisStore on the HPEXPIRE server runs ${mode}`);
+  const native = await nativeRedisStore(ctx, 'read', REDIS_PREFIX);
+  if (native === undefined) return undefined;
+  const { redis, store } = native;
   const manager = managerFor(store);
   const sessions = await signAll(await createSessions(manager, ctx.sessions));
   const keys = new Map(sessions.map((s) => [s.key, sessionKey(REDIS_PREFIX, s.key)]));

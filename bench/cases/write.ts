@@ -22,6 +22,7 @@ import { type CaseContext, LEVELS, levelName } from '../lib/context.ts';
 import { createSessions, cycler, hmacSign, hmacVerifier, managerFor } from '../lib/fixture.ts';
 import { measureGroup, pick, ratioOf, type Subject, timeOverSumOf } from '../lib/harness.ts';
 import { copyKey, HOT_TTL_SECONDS, leaseNote, refillCopies } from '../lib/hot-copies.ts';
+import { nativeRedisStore } from '../lib/native-redis.ts';
 import { fmtInt, type Row, ratioRow } from '../lib/report.ts';
 import { REDIS_PREFIX, SCHEMA } from '../lib/services.ts';
 
@@ -295,14 +296,9 @@ async function nativeSubjects(
   value: string,
   encoded: Buffer,
 ): Promise<{ base: Subject; store: Subject } | undefined> {
-  const redis = await ctx.services.nativeRedis();
-  if (typeof redis === 'string') {
-    ctx.log(`write: the native field-TTL rows are left out: ${redis}`);
-    return undefined;
-  }
-  const store = new RedisStore({ client: redis, prefix: REDIS_PREFIX });
-  const mode = await store.fieldTtlMode();
-  if (mode !== 'native') throw new Error(`the RedisStore on the HPEXPIRE server runs ${mode}`);
+  const native = await nativeRedisStore(ctx, 'write', REDIS_PREFIX);
+  if (native === undefined) return undefined;
+  const { redis, store } = native;
   const manager = managerFor(store);
   const ruts = await createSessions(manager, ctx.sessions);
   const raw = await Promise.all(

@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { RedisStore } from '../../src/stores/redis/redis-store.ts';
+import type { CaseContext } from './context.ts';
 import { ROOT } from './paths.ts';
 
 /** The port the bench starts its own server on: apart from the tests' 6379, 6390 and 6391. */
@@ -73,6 +75,26 @@ export async function nativeRedis(): Promise<NativeRedis | string> {
     await stop();
     throw error;
   }
+}
+
+/**
+ * A RedisStore in native field-TTL mode on the run's native Redis, with its client, for a case
+ * to measure; `undefined`, and a line in the log saying why, without one.
+ */
+export async function nativeRedisStore(
+  ctx: CaseContext,
+  caseName: string,
+  prefix: string,
+): Promise<{ redis: Redis; store: RedisStore } | undefined> {
+  const redis = await ctx.services.nativeRedis();
+  if (typeof redis === 'string') {
+    ctx.log(`${caseName}: the native field-TTL rows are left out: ${redis}`);
+    return undefined;
+  }
+  const store = new RedisStore({ client: redis, prefix });
+  const mode = await store.fieldTtlMode();
+  if (mode !== 'native') throw new Error(`the RedisStore on the HPEXPIRE server runs ${mode}`);
+  return { redis, store };
 }
 
 /** Connects, retrying while a server just started comes up; checks it has `HPEXPIRE`. */
