@@ -19,11 +19,11 @@ import type { CreatedSession } from './fixture.ts';
 export const HOT_TTL_SECONDS = 120;
 
 /**
- * The hash holding the copy of session `key` in a hot RedisStore under `prefix` (beside it,
- * `…~local` holds the fields written `'hot'`). See `src/stores/redis/redis-cache-scripts.ts`.
+ * The hash holding the copy (and the fields written `'hot'`) of session `key` in a hot
+ * RedisStore under `prefix`. See `src/stores/redis/redis-cache-scripts.ts`.
  */
 export function copyKey(prefix: string, key: string): string {
-  return `${sessionKey(prefix, key)}~copy`;
+  return `${sessionKey(prefix, key)}~cache`;
 }
 
 /**

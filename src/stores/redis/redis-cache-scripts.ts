@@ -1,24 +1,24 @@
 /**
  * The Lua scripts behind `RedisStore` as a session cache (the hot tier of a `LayeredStore`). A
- * cached key is two hashes of one hash tag: the copy (`…~copy`) and the local fields (`…~local`).
- * The copy hash holds the token `\0t`, the lease end `\0l`, the session's creation `\0c`, end
- * `\0e` and deadline `\0d`, and each field with its own expiry as `\0x<name>`; the local hash
- * holds fields and their `\0x` expiries. A live copy holds `\0L` while local fields may exist,
- * so a hot hit reads the local hash only then. Times are epoch milliseconds on the server's clock.
- * Every step that installs a token keeps the copy hash for at least the lease, so a token
- * outlives any fill that could have read the source before it.
+ * cached key is one hash (`…~cache`) holding the copy and the local fields: the token `\0t`, the
+ * lease end `\0l`, the session's creation `\0c`, end `\0e` and deadline `\0d`, each copied
+ * field under its own name with its expiry as `\0x<name>`, and each local field as `\0L<name>`
+ * with its expiry as `\0y<name>` and the time they are kept until as `\0u`. A hot hit is then one
+ * `HGETALL`, as a RedisStore read is. Times are epoch milliseconds on the server's clock. Every
+ * step that installs a token keeps the hash for at least the lease, so a token outlives any fill
+ * that could have read the source before it; the hash lives on while it holds local fields.
  *
  * @packageDocumentation
  */
 
-/** What every script starts with: the clock and the two hashes. */
+/** What every script starts with: the clock and the hash. */
 const CLOCK = `
 local clock = redis.call('TIME')
 local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
-local copy_key, local_key = KEYS[1], KEYS[2]
+local key = KEYS[1]
 `;
 
-/** The scripts that change a key add helpers on the two hashes. */
+/** The scripts that change a key add helpers on its hash. */
 const PRELUDE = `${CLOCK}
 local DAY = 86400000
 
@@ -27,37 +27,48 @@ local function earliest(a, b)
   return a or b
 end
 
--- Local fields live as long as their session, and a day at most. Returns whether there are any.
-local function keep_local_until(session_end)
-  local until_at = earliest(session_end, now + DAY)
-  local pttl = redis.call('PTTL', local_key)
-  if pttl == -2 then return false end
-  if pttl == -1 or now + pttl < until_at then redis.call('PEXPIREAT', local_key, until_at) end
-  return true
+-- Keeps the hash until at least that time; never shortens its life.
+local function keep_until(at)
+  local pttl = redis.call('PTTL', key)
+  if pttl == -2 then return end
+  if pttl == -1 or now + pttl < at then redis.call('PEXPIREAT', key, at) end
 end
 
-local function hset_all(key, pairs)
+-- Local fields live as long as their session, and a day at most.
+local function keep_local(session_end)
+  local until_at = earliest(session_end, now + DAY)
+  local known = tonumber(redis.call('HGET', key, '\\0u'))
+  if known and known >= until_at then return end
+  redis.call('HSET', key, '\\0u', until_at)
+  keep_until(until_at)
+end
+
+local function hset_all(pairs)
   for first = 1, #pairs, 200 do
     redis.call('HSET', key, unpack(pairs, first, math.min(first + 199, #pairs)))
   end
 end
+
+local function is_local(name)
+  local kind = string.sub(name, 1, 2)
+  return kind == '\\0L' or kind == '\\0y' or kind == '\\0u'
+end
+
+-- Drops the copy, token included, and keeps the local fields.
+local function drop_copy()
+  local gone = {}
+  for _, name in ipairs(redis.call('HKEYS', key)) do
+    if not is_local(name) then table.insert(gone, name) end
+  end
+  for first = 1, #gone, 200 do
+    redis.call('HDEL', key, unpack(gone, first, math.min(first + 199, #gone)))
+  end
+end
 `;
 
-/**
- * `readCopy`: the clock and the copy hash whole, and the local hash unless the copy is live
- * without `\0L`; the caller decides what is live. It runs on every hot hit, so it skips the
- * helpers it does not use, and the local hash most sessions lack.
- */
+/** `readCopy`: the clock and the hash whole; the caller decides what is live. */
 export const READ_COPY = `${CLOCK}
-local copy = redis.call('HGETALL', copy_key)
-local lease_end, has_local = nil, false
-for i = 1, #copy, 2 do
-  local name = copy[i]
-  if name == '\\0l' then lease_end = tonumber(copy[i + 1])
-  elseif name == '\\0L' then has_local = true end
-end
-if lease_end and lease_end > now and not has_local then return {now, copy} end
-return {now, copy, redis.call('HGETALL', local_key)}
+return {now, redis.call('HGETALL', key)}
 `;
 
 /**
@@ -66,7 +77,7 @@ return {now, copy, redis.call('HGETALL', local_key)}
  */
 export const FILL_COPY = `${PRELUDE}
 local expected, next_token, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
-if (redis.call('HGET', copy_key, '\\0t') or '') ~= expected then return 0 end
+if (redis.call('HGET', key, '\\0t') or '') ~= expected then return 0 end
 local pairs = {'\\0t', next_token, '\\0c', ARGV[4]}
 local session_end = nil
 if ARGV[5] ~= '' then
@@ -89,10 +100,11 @@ for i = 7, #ARGV, 3 do
   end
 end
 table.insert(pairs, '\\0l'); table.insert(pairs, lease_end)
-redis.call('DEL', copy_key)
-hset_all(copy_key, pairs)
-redis.call('PEXPIRE', copy_key, lease)
-if keep_local_until(session_end) then redis.call('HSET', copy_key, '\\0L', 1) end
+drop_copy()
+local has_local = redis.call('HEXISTS', key, '\\0u') == 1
+hset_all(pairs)
+keep_until(now + lease)
+if has_local then keep_local(session_end) end
 return 1
 `;
 
@@ -106,27 +118,31 @@ local expected, next_token, lease, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), AR
 local removing = tonumber(ARGV[5])
 local first_set = 6 + removing
 local removed = {}
--- Most sessions have no local fields: one EXISTS spares a command per field.
-local has_local = redis.call('EXISTS', local_key) == 1
+local meta = redis.call('HMGET', key, '\\0t', '\\0l', '\\0e', '\\0d', '\\0u')
+-- Most sessions have no local fields, so no keep-until time, and skip this.
+local has_local = meta[5] ~= false
 if has_local then
+  local gone = {}
   for i = 6, first_set - 1 do
     local name = ARGV[i]
-    local value = redis.call('HGET', local_key, name)
-    local expires = tonumber(redis.call('HGET', local_key, '\\0x' .. name))
-    if value and (not expires or expires > now) then
-      table.insert(removed, name); table.insert(removed, value)
+    local held = redis.call('HMGET', key, '\\0L' .. name, '\\0y' .. name)
+    local expires = tonumber(held[2])
+    if held[1] and (not expires or expires > now) then
+      table.insert(removed, name); table.insert(removed, held[1])
     end
-    redis.call('HDEL', local_key, name, '\\0x' .. name)
+    table.insert(gone, '\\0L' .. name); table.insert(gone, '\\0y' .. name)
   end
-  for i = first_set, #ARGV, 3 do redis.call('HDEL', local_key, ARGV[i], '\\0x' .. ARGV[i]) end
+  for i = first_set, #ARGV, 3 do
+    table.insert(gone, '\\0L' .. ARGV[i]); table.insert(gone, '\\0y' .. ARGV[i])
+  end
+  if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
 end
 
-local meta = redis.call('HMGET', copy_key, '\\0t', '\\0l', '\\0e', '\\0d')
 local lease_end = tonumber(meta[2])
 if (meta[1] or '') ~= expected or not lease_end or lease_end <= now then
-  redis.call('DEL', copy_key)
-  redis.call('HSET', copy_key, '\\0t', next_token)
-  redis.call('PEXPIRE', copy_key, lease)
+  drop_copy()
+  redis.call('HSET', key, '\\0t', next_token)
+  keep_until(now + lease)
   return {0, removed}
 end
 -- One HDEL and one HSET for the whole change: this runs on every write.
@@ -145,6 +161,7 @@ for i = first_set, #ARGV, 3 do
     table.insert(setting, '\\0x' .. name); table.insert(setting, expires)
   end
 end
+local session_end = nil
 if ttl ~= '-' then
   local ends = nil
   if ttl == '' then
@@ -153,15 +170,15 @@ if ttl ~= '-' then
     ends = now + tonumber(ttl)
     table.insert(setting, '\\0e'); table.insert(setting, ends)
   end
-  local session_end = earliest(ends, tonumber(meta[4]))
+  session_end = earliest(ends, tonumber(meta[4]))
   lease_end = earliest(lease_end, session_end)
-  if has_local then keep_local_until(session_end) end
 end
 table.insert(setting, '\\0t'); table.insert(setting, next_token)
 table.insert(setting, '\\0l'); table.insert(setting, lease_end)
-if #deleting > 0 then redis.call('HDEL', copy_key, unpack(deleting)) end
-hset_all(copy_key, setting)
-redis.call('PEXPIRE', copy_key, lease)
+if #deleting > 0 then redis.call('HDEL', key, unpack(deleting)) end
+hset_all(setting)
+keep_until(now + lease)
+if has_local and ttl ~= '-' then keep_local(session_end) end
 return {1, removed}
 `;
 
@@ -170,46 +187,63 @@ return {1, removed}
  * Replies -1 without a live copy, else {1 if written else 0, the session's ttl or -1}.
  */
 export const WRITE_LOCAL = `${PRELUDE}
-local meta = redis.call('HMGET', copy_key, '\\0l', '\\0e', '\\0d')
+local meta = redis.call('HMGET', key, '\\0l', '\\0e', '\\0d')
 local lease_end = tonumber(meta[1])
 if not lease_end or lease_end <= now then return -1 end
 local session_end = earliest(tonumber(meta[2]), tonumber(meta[3]))
 local session_ttl = session_end and session_end - now or -1
 if ARGV[1] == '1' then
   local name = ARGV[2]
-  local value = redis.call('HEXISTS', local_key, name) == 1
-  local expires = tonumber(redis.call('HGET', local_key, '\\0x' .. name))
-  if (value and (not expires or expires > now)) or redis.call('HEXISTS', copy_key, name) == 1 then
-    return {0, session_ttl}
-  end
+  local held = redis.call('HMGET', key, '\\0L' .. name, '\\0y' .. name, name)
+  local expires = tonumber(held[2])
+  if (held[1] and (not expires or expires > now)) or held[3] then return {0, session_ttl} end
 end
+local setting, deleting = {}, {}
 for i = 2, #ARGV, 3 do
   local name, value, field_ttl = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  redis.call('HSET', local_key, name, value)
+  table.insert(setting, '\\0L' .. name); table.insert(setting, value)
   if field_ttl == '' then
-    redis.call('HDEL', local_key, '\\0x' .. name)
+    table.insert(deleting, '\\0y' .. name)
   else
-    redis.call('HSET', local_key, '\\0x' .. name, now + tonumber(field_ttl))
+    table.insert(setting, '\\0y' .. name); table.insert(setting, now + tonumber(field_ttl))
   end
 end
-keep_local_until(session_end)
-redis.call('HSET', copy_key, '\\0L', 1)
+if #deleting > 0 then redis.call('HDEL', key, unpack(deleting)) end
+hset_all(setting)
+keep_local(session_end)
 return {1, session_ttl}
 `;
 
 /**
- * `evict`: KEYS[3] and KEYS[4] are the local and copy hashes where local fields move ('1' in
- * ARGV[3]); ARGV next, lease. The copy hash keeps the new token alone.
+ * `evict`: KEYS[2] is the hash the local fields move to, replacing its own ('1' in ARGV[3]);
+ * ARGV next, lease. The hash keeps the new token alone.
  */
 export const EVICT = `${PRELUDE}
-if ARGV[3] == '1' and redis.call('EXISTS', local_key) == 1 then
-  redis.call('RENAME', local_key, KEYS[3])
-  if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HSET', KEYS[4], '\\0L', 1) end
-else
-  redis.call('DEL', local_key)
+if ARGV[3] == '1' then
+  local moving, replaced = {}, {}
+  local all = redis.call('HGETALL', key)
+  for i = 1, #all, 2 do
+    if is_local(all[i]) then table.insert(moving, all[i]); table.insert(moving, all[i + 1]) end
+  end
+  for _, name in ipairs(redis.call('HKEYS', KEYS[2])) do
+    if is_local(name) then table.insert(replaced, name) end
+  end
+  for first = 1, #replaced, 200 do
+    redis.call('HDEL', KEYS[2], unpack(replaced, first, math.min(first + 199, #replaced)))
+  end
+  if #moving > 0 then
+    for first = 1, #moving, 200 do
+      redis.call('HSET', KEYS[2], unpack(moving, first, math.min(first + 199, #moving)))
+    end
+    local until_at = tonumber(redis.call('HGET', KEYS[2], '\\0u'))
+    local pttl = redis.call('PTTL', KEYS[2])
+    if until_at and (pttl == -1 or now + pttl < until_at) then
+      redis.call('PEXPIREAT', KEYS[2], until_at)
+    end
+  end
 end
-redis.call('DEL', copy_key)
-redis.call('HSET', copy_key, '\\0t', ARGV[1])
-redis.call('PEXPIRE', copy_key, ARGV[2])
+redis.call('DEL', key)
+redis.call('HSET', key, '\\0t', ARGV[1])
+redis.call('PEXPIRE', key, ARGV[2])
 return 1
 `;

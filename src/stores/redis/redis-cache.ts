@@ -27,6 +27,8 @@ const CREATED = 0x63; // 'c'
 const ENDS = 0x65; // 'e'
 const DEADLINE = 0x64; // 'd'
 const EXPIRES = 0x78; // 'x'
+const LOCAL = 0x4c; // 'L'
+const LOCAL_EXPIRES = 0x79; // 'y'
 
 /** The cache calls of one client and key prefix. */
 export class RedisCache {
@@ -41,16 +43,16 @@ export class RedisCache {
     /** Maps a store key to the Redis key of its session, hash tag included. */
     readonly redisKey: (key: string) => string,
   ) {
-    this.#read = defineScript(client, 'read_copy', { lua: READ_COPY, numberOfKeys: 2 });
-    this.#fill = defineScript(client, 'fill_copy', { lua: FILL_COPY, numberOfKeys: 2 });
-    this.#update = defineScript(client, 'update_copy', { lua: UPDATE_COPY, numberOfKeys: 2 });
-    this.#writeLocal = defineScript(client, 'write_local', { lua: WRITE_LOCAL, numberOfKeys: 2 });
-    this.#evict = defineScript(client, 'evict', { lua: EVICT, numberOfKeys: 4 });
+    this.#read = defineScript(client, 'read_copy', { lua: READ_COPY, numberOfKeys: 1 });
+    this.#fill = defineScript(client, 'fill_copy', { lua: FILL_COPY, numberOfKeys: 1 });
+    this.#update = defineScript(client, 'update_copy', { lua: UPDATE_COPY, numberOfKeys: 1 });
+    this.#writeLocal = defineScript(client, 'write_local', { lua: WRITE_LOCAL, numberOfKeys: 1 });
+    this.#evict = defineScript(client, 'evict', { lua: EVICT, numberOfKeys: 2 });
   }
 
   read(key: string): Promise<CachedSession> {
     // A callback rather than async/await: this runs on every hot hit, and saves a promise.
-    return this.#read(...this.#keys(key)).then(decodeCached);
+    return this.#read(this.#hash(key)).then(decodeCached);
   }
 
   async fill(key: string, session: StoredSession, step: CacheStep): Promise<boolean> {
@@ -65,14 +67,14 @@ export class RedisCache {
     for (const [name, field] of session.fields) {
       args.push(name, bytes(field.value), field.ttlMs === null ? '' : whole(field.ttlMs));
     }
-    return (await this.#fill(...this.#keys(key), ...args)) === 1;
+    return (await this.#fill(this.#hash(key), ...args)) === 1;
   }
 
   async update(key: string, change: CopyChange, step: CacheStep): Promise<CopyUpdate> {
     const removing = change.remove ?? [];
     const ttl = change.ttlMs === undefined ? '-' : change.ttlMs === null ? '' : whole(change.ttlMs);
     const [applied, removed] = (await this.#update(
-      ...this.#keys(key),
+      this.#hash(key),
       step.expected,
       step.next,
       whole(step.leaseMs),
@@ -94,7 +96,7 @@ export class RedisCache {
     ifAbsent: boolean,
   ): Promise<InsertResult | null> {
     const reply = (await this.#writeLocal(
-      ...this.#keys(key),
+      this.#hash(key),
       ifAbsent ? '1' : '0',
       ...entryArgs(entries),
     )) as -1 | [number, number];
@@ -103,34 +105,24 @@ export class RedisCache {
   }
 
   async evict(key: string, next: string, leaseMs: number, moveTo?: string): Promise<void> {
-    const [copyKey, localKey] = this.#keys(key);
-    const [targetCopy, targetLocal] =
-      moveTo === undefined ? [copyKey, localKey] : this.#keys(moveTo);
-    await this.#evict(
-      copyKey,
-      localKey,
-      targetLocal,
-      targetCopy,
-      next,
-      whole(leaseMs),
-      moveTo ? '1' : '0',
-    );
+    const hash = this.#hash(key);
+    const target = moveTo === undefined ? hash : this.#hash(moveTo);
+    await this.#evict(hash, target, next, whole(leaseMs), moveTo ? '1' : '0');
   }
 
-  /** The copy hash and the local hash of a key, both under the session's hash tag. */
-  #keys(key: string): [string, string] {
-    const base = this.redisKey(key);
-    return [`${base}~copy`, `${base}~local`];
+  /** The hash of a key's cached state, under the session's hash tag. */
+  #hash(key: string): string {
+    return `${this.redisKey(key)}~cache`;
   }
 }
 
 /** What most keys hold locally: nothing, shared rather than a new Map per read. */
 const NO_FIELDS: ReadonlyMap<string, StoredField> = new Map();
 
-/** The read script's reply: `{now, copy hash, local hash}`, without the last on a plain hit. */
+/** The read script's reply: `{now, the hash}`. */
 function decodeCached(reply: unknown): CachedSession {
-  const [now, copyHash, localHash] = reply as [number, Buffer[], Buffer[] | undefined];
-  const copy = decodeHash(copyHash, now);
+  const [now, flat] = reply as [number, Buffer[]];
+  const copy = decodeHash(flat, now);
   const live = copy.leaseEnd !== null && copy.leaseEnd > now && copy.created !== null;
   return {
     token: copy.token,
@@ -143,10 +135,7 @@ function decodeCached(reply: unknown): CachedSession {
           createdAt: copy.created as number,
         }
       : undefined,
-    local:
-      localHash === undefined || localHash.length === 0
-        ? NO_FIELDS
-        : decodeHash(localHash, now).fields,
+    local: copy.local ?? NO_FIELDS,
   };
 }
 
@@ -178,12 +167,14 @@ interface DecodedHash {
   ends: number | null;
   deadline: number | null;
   fields: Map<string, StoredField>;
+  /** The live local fields; `undefined` when there are none. */
+  local: Map<string, StoredField> | undefined;
 }
 
 /**
- * One pass over a hash as `HGETALL` replies: metadata (names starting with NUL, told apart by
- * their second byte) and live fields. This runs on every hot hit, so it parses numbers from the
- * bytes and copies values as a plain read does.
+ * One pass over a hash as `HGETALL` replies: metadata and local fields (names starting with NUL,
+ * told apart by their second byte) and the copy's fields. This runs on every hot hit, so it
+ * parses numbers from the bytes and copies values as a plain read does.
  */
 function decodeHash(flat: Buffer[], now: number): DecodedHash {
   const hash: DecodedHash = {
@@ -193,8 +184,11 @@ function decodeHash(flat: Buffer[], now: number): DecodedHash {
     ends: null,
     deadline: null,
     fields: new Map(),
+    local: undefined,
   };
   let expiries: Map<string, number> | undefined;
+  let locals: Map<string, Buffer> | undefined;
+  let localExpiries: Map<string, number> | undefined;
   const names: string[] = [];
   const values: Buffer[] = [];
   for (let i = 0; i < flat.length; i += 2) {
@@ -225,8 +219,17 @@ function decodeHash(flat: Buffer[], now: number): DecodedHash {
         expiries ??= new Map();
         expiries.set(name.toString('utf8', 2), integer(value));
         break;
+      case LOCAL:
+        locals ??= new Map();
+        locals.set(name.toString('utf8', 2), value);
+        break;
+      case LOCAL_EXPIRES:
+        localExpiries ??= new Map();
+        localExpiries.set(name.toString('utf8', 2), integer(value));
+        break;
     }
   }
+  if (locals !== undefined) hash.local = liveLocals(locals, localExpiries, now);
   const copies = copyValues(values);
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
@@ -235,6 +238,21 @@ function decodeHash(flat: Buffer[], now: number): DecodedHash {
     hash.fields.set(name, { value: copies[i] as Uint8Array, ttlMs: remaining(expires, now) });
   }
   return hash;
+}
+
+/** The local fields whose own expiry, if any, has not passed, their values copied out. */
+function liveLocals(
+  values: Map<string, Buffer>,
+  expiries: Map<string, number> | undefined,
+  now: number,
+): Map<string, StoredField> | undefined {
+  const live = new Map<string, StoredField>();
+  for (const [name, value] of values) {
+    const expires = expiries?.get(name) ?? null;
+    if (expires !== null && expires <= now) continue;
+    live.set(name, { value: new Uint8Array(value), ttlMs: remaining(expires, now) });
+  }
+  return live.size === 0 ? undefined : live;
 }
 
 function earliest(a: number | null, b: number | null): number | null {
