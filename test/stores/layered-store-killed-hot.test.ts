@@ -40,7 +40,7 @@ describe('LayeredStore (Redis over Postgres) when the Redis server is killed', (
     for (const outcome of [started, created]) {
       if (outcome.status === 'rejected') throw outcome.reason;
     }
-    client = fastFailingClient(redis.url);
+    client = await fastFailingClient(redis.url);
     cold = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
     store = new LayeredStore({
       hot: new RedisStore({ client }),

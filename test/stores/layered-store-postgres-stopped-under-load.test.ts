@@ -52,7 +52,7 @@ describe('LayeredStore (Redis over Postgres) when Postgres stops under load', ()
     pool = new pg.Pool({ connectionString: server.url, max: 10, connectionTimeoutMillis: 1_000 });
     // The server closing idle connections as it stops is expected, not a crash of the test.
     pool.on('error', () => {});
-    client = fastFailingClient(redis.url);
+    client = await fastFailingClient(redis.url);
     cold = new PostgresStore({ executor: pgExecutor(pool) });
     hot = new RedisStore({ client });
     store = new LayeredStore({ hot, cold, onEvent: (event) => events.push(event) });

@@ -43,7 +43,7 @@ describe('LayeredStore (Redis over Postgres) when Redis is killed under load', (
     // One after the other, so afterAll can stop whichever started if the other fails.
     redis = await startKillableRedis();
     db = await createTestSchema({ prefix: 'ruts_layered_redis_load' });
-    client = fastFailingClient(redis.url);
+    client = await fastFailingClient(redis.url);
     cold = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
     hot = new RedisStore({ client });
     store = new LayeredStore({ hot, cold, onEvent: (event) => events.push(event) });

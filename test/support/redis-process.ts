@@ -7,6 +7,7 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -73,10 +74,12 @@ export interface KillableRedis {
 /**
  * A client of a server the test will kill: calls fail at once while it is gone instead of
  * queueing (as the README advises for a hot tier), and its connection errors are expected.
+ * Resolves once connected: without a queue, a call made while it connects fails too.
  */
-export function fastFailingClient(url: string): Redis {
+export async function fastFailingClient(url: string): Promise<Redis> {
   const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   client.on('error', () => {});
+  if (client.status !== 'ready') await once(client, 'ready');
   return client;
 }
 
