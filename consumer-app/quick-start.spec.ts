@@ -84,6 +84,17 @@ test('pages and Route Handlers see one session, and signing out ends it for both
   }
 });
 
+test('a session stops at 256 fields with the SessionTooLargeError the app imports', async ({
+  page,
+}) => {
+  const filled = await page.request.post('/api/fill');
+  expect(await filled.json()).toEqual({
+    written: 256,
+    refused: true,
+    code: 'RUTS_SESSION_TOO_LARGE',
+  });
+});
+
 test('runs with no setting but the README names, and warns of middleware.ts as Next does', ({
   app,
   variant,

@@ -267,3 +267,47 @@ test('a client cannot sign itself in through the JSON API', async ({ page }) => 
   await page.goto('/dashboard');
   await expect(page).toHaveURL(/\/login\?next=%2Fdashboard$/);
 });
+
+test('a client cannot grow its session past 256 keys: 40 racing PUTs fill it exactly', async ({
+  page,
+}) => {
+  await page.goto('/');
+  // 216 keys one batch after another, then 40 new keys racing for the last 40 places and 40 more
+  // racing for none.
+  for (let start = 0; start < 216; start += 24) {
+    const answers = await page.evaluate(async (from) => {
+      const puts = Array.from({ length: 24 }, (_, i) =>
+        fetch(`/api/session/k${from + i}`, {
+          method: 'PUT',
+          body: JSON.stringify({ value: 1 }),
+          headers: { 'content-type': 'application/json' },
+        }).then((response) => response.status),
+      );
+      return Promise.all(puts);
+    }, start);
+    expect(answers.every((status) => status === 200)).toBe(true);
+  }
+  const raced = await page.evaluate(async () => {
+    const puts = Array.from({ length: 80 }, (_, i) =>
+      fetch(`/api/session/racer${i}`, {
+        method: 'PUT',
+        body: JSON.stringify({ value: i }),
+        headers: { 'content-type': 'application/json' },
+      }).then(async (response) => ({ status: response.status, body: await response.json() })),
+    );
+    return Promise.all(puts);
+  });
+  expect(raced.filter((answer) => answer.status === 200)).toHaveLength(40);
+  const refused = raced.filter((answer) => answer.status !== 200);
+  expect(refused).toHaveLength(40);
+  for (const answer of refused) {
+    expect(answer.status).toBe(413);
+    expect((answer.body as { error: string }).error).toMatch(/maxFields \(256 fields\)/);
+  }
+  const session = await callApi(page, { method: 'GET', path: '/api/session' });
+  expect(Object.keys((session.body as { fields: object }).fields)).toHaveLength(256);
+  // Replacing a key is still allowed once the session is full.
+  expect(
+    await callApi(page, { method: 'PUT', path: '/api/session/k0', ...json({ value: 2 }) }),
+  ).toMatchObject({ status: 200 });
+});

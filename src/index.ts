@@ -27,6 +27,7 @@ export {
   RutsError,
   type RutsErrorCode,
   SessionCollisionError,
+  SessionTooLargeError,
   StoreError,
   ValueTooLargeError,
 } from './core/errors.ts';
@@ -51,6 +52,7 @@ export type {
   InsertResult,
   RenameOptions,
   RenameResult,
+  SessionLimits,
   SessionStore,
   SessionTtl,
   StoredField,

@@ -97,6 +97,32 @@ function lockedVersion(name: string): string {
   return version;
 }
 
+/**
+ * A Route Handler every variant gets: it adds fields until the store refuses one, and reports
+ * whether the error is the class the app imports from `ruts/next` (the store module may be
+ * another copy of ruts under Turbopack).
+ */
+const FILL_ROUTE = [
+  "import { SessionTooLargeError } from 'ruts/next';",
+  "import { sessions } from '@/lib/session';",
+  '',
+  "export const dynamic = 'force-dynamic';",
+  '',
+  'export const POST = sessions.route(async (_request, session) => {',
+  '  const writable = session as unknown as { set(key: string, value: number): Promise<void> };',
+  '  for (let written = 0; written <= 300; written++) {',
+  '    try {',
+  '      await writable.set(`key${written}`, written);',
+  '    } catch (error) {',
+  '      const refused = error instanceof SessionTooLargeError;',
+  '      return Response.json({ written, refused, code: (error as { code?: string }).code });',
+  '    }',
+  '  }',
+  '  return Response.json({ written: 301, refused: false });',
+  '});',
+  '',
+].join('\n');
+
 /** The store's app folder with its packages installed; installs once per run. */
 export async function installApp(store: StoreName, tarball: string): Promise<string> {
   const dir = path.join(workFolder(), store);
@@ -133,6 +159,7 @@ export function writeVariant(dir: string, variant: Variant): void {
     'next.config.ts',
     config ?? readFileSync(path.join(TEMPLATE, 'next.config.ts'), 'utf8'),
   );
+  files.set('app/api/fill/route.ts', FILL_ROUTE);
   for (const [file, text] of [...files, ...Object.entries(setup.extraFiles ?? {})]) {
     const target = path.join(dir, file);
     mkdirSync(path.dirname(target), { recursive: true });

@@ -9,6 +9,7 @@ import {
   CodecError,
   InvalidKeyError,
   InvalidTtlError,
+  SessionTooLargeError,
   StoreError,
   ValueTooLargeError,
 } from 'ruts/next';
@@ -43,6 +44,7 @@ export function apiErrorResponse(error: unknown): Response {
   if (error instanceof InvalidTtlError) return errorResponse(400, detail(error));
   if (error instanceof CodecError) return errorResponse(400, detail(error));
   if (error instanceof ValueTooLargeError) return errorResponse(413, detail(error));
+  if (error instanceof SessionTooLargeError) return errorResponse(413, detail(error));
   if (error instanceof StoreError) {
     console.error(error);
     return errorResponse(503, 'The session store is unavailable. Try again shortly.');

@@ -12,6 +12,7 @@ export type RutsErrorCode =
   | 'RUTS_INVALID_KEY'
   | 'RUTS_CODEC'
   | 'RUTS_VALUE_TOO_LARGE'
+  | 'RUTS_SESSION_TOO_LARGE'
   | 'RUTS_STORE'
   | 'RUTS_COLLISION'
   | 'RUTS_INVALID_TTL';
@@ -141,6 +142,34 @@ export class ValueTooLargeError extends RutsError {
     this.key = key;
     this.bytes = bytes;
     this.limit = limit;
+  }
+}
+
+/**
+ * A write would take the session past `maxFields` or `maxSessionBytes`. The store refused it
+ * whole: nothing of it was written, and the session is as it was.
+ */
+export class SessionTooLargeError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_SESSION_TOO_LARGE';
+  /** The limit the write would have passed. */
+  readonly limit: 'maxFields' | 'maxSessionBytes';
+  /** That limit's value. */
+  readonly max: number;
+  /** The session key written (the first, when the write had several). */
+  readonly key: string;
+
+  constructor(limit: 'maxFields' | 'maxSessionBytes', max: number, keys: readonly string[]) {
+    const key = keys[0] ?? '';
+    const more = keys.length > 1 ? ` (and ${keys.length - 1} more)` : '';
+    super(
+      'RUTS_SESSION_TOO_LARGE',
+      `writing "${key}"${more} would take the session past ${limit} (${max}` +
+        `${limit === 'maxFields' ? ' fields' : ' bytes'}); nothing was written. Remove keys the ` +
+        `session no longer needs, store large data elsewhere and keep a reference, or raise ${limit}.`,
+    );
+    this.limit = limit;
+    this.max = max;
+    this.key = key;
   }
 }
 

@@ -12,7 +12,13 @@
  * @packageDocumentation
  */
 
-import type { FieldWrite, InsertResult, StoredField, StoredSession } from './store-contract.ts';
+import type {
+  FieldWrite,
+  InsertResult,
+  SessionLimits,
+  StoredField,
+  StoredSession,
+} from './store-contract.ts';
 
 /** A key's cached state as read. */
 export interface CachedSession {
@@ -80,13 +86,16 @@ export interface SessionCache {
   /**
    * Writes local fields, only while the key holds a copy (so only for a session the source
    * holds), to live as long as the copy's session (a day at most). With `ifAbsent`, writes the
-   * one entry only if the field is neither local nor in the copy. Resolves `null` without a
-   * copy, else whether it wrote and the session's remaining life as the copy knows it.
+   * one entry only if the field is neither local nor in the copy. With `limits`, refuses with
+   * `SessionTooLargeError` fields that would take the session as read (the copy with the local
+   * fields over it) past one. Resolves `null` without a copy, else whether it wrote and the
+   * session's remaining life as the copy knows it.
    */
   writeLocal(
     key: string,
     entries: readonly FieldWrite[],
     ifAbsent: boolean,
+    limits?: SessionLimits,
   ): Promise<InsertResult | null>;
 
   /**

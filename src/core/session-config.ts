@@ -3,7 +3,7 @@ import { msgpackCodec } from '../codecs/msgpack-codec.ts';
 import { type CookieOptions, type ResolvedCookie, resolveCookieOptions } from './cookie-options.ts';
 import type { SecretInput } from './cookie-seal.ts';
 import { ConfigError } from './errors.ts';
-import type { SessionStore } from './store-contract.ts';
+import type { SessionLimits, SessionStore } from './store-contract.ts';
 
 /** Every default in one place. Durations are seconds. */
 export const DEFAULTS = {
@@ -13,6 +13,10 @@ export const DEFAULTS = {
   touchAfterCap: 60 * 60,
   /** Encoded size limit of one value: sessions are read whole on every request. */
   maxValueBytes: 64 * 1024,
+  /** Fields one session may hold. */
+  maxFields: 256,
+  /** Bytes one session may hold, names and encoded values together. */
+  maxSessionBytes: 1024 * 1024,
 } as const;
 
 /**
@@ -67,6 +71,18 @@ export interface SessionConfig<T extends object = Record<string, unknown>> {
    */
   maxValueBytes?: number;
   /**
+   * Most fields one session may hold. The store checks it atomically with each write; a write
+   * that would pass it fails with `SessionTooLargeError` and writes nothing.
+   * @default 256
+   */
+  maxFields?: number;
+  /**
+   * Most bytes one session may hold: its fields' names and encoded values together. Checked
+   * like `maxFields`.
+   * @default 1_048_576 (1 MiB)
+   */
+  maxSessionBytes?: number;
+  /**
    * How many verified cookies to remember so that repeat requests skip the unseal's crypto.
    * @default 10_000
    */
@@ -91,6 +107,8 @@ export interface ResolvedSessionConfig {
   codecs: Readonly<Record<string, Codec | undefined>>;
   /** Largest encoded value accepted by `set`, in bytes. */
   maxValueBytes: number;
+  /** The bounds every write asks the store to keep. */
+  limits: SessionLimits;
 }
 
 function positiveSeconds(name: string, value: number | undefined): number | undefined {
@@ -117,12 +135,11 @@ export function resolveSessionConfig<T extends object>(
   const absolute = positiveSeconds('absoluteTimeout', config.absoluteTimeout);
   const touchAfter =
     positiveSeconds('touchAfter', config.touchAfter) ?? Math.min(DEFAULTS.touchAfterCap, idle / 10);
-  const maxValueBytes = config.maxValueBytes ?? DEFAULTS.maxValueBytes;
-  if (!Number.isInteger(maxValueBytes) || maxValueBytes <= 0) {
-    throw new ConfigError(
-      `maxValueBytes must be a positive whole number of bytes (got ${String(maxValueBytes)}).`,
-    );
-  }
+  const maxValueBytes = positiveWhole('maxValueBytes', config.maxValueBytes, 'bytes');
+  const limits = {
+    maxFields: positiveWhole('maxFields', config.maxFields, 'fields'),
+    maxSessionBytes: positiveWhole('maxSessionBytes', config.maxSessionBytes, 'bytes'),
+  };
   return {
     store: config.store,
     cookie: resolveCookieOptions(config.cookie, absolute),
@@ -132,5 +149,21 @@ export function resolveSessionConfig<T extends object>(
     codec: config.codec ?? msgpackCodec,
     codecs: (config.codecs ?? {}) as Record<string, Codec | undefined>,
     maxValueBytes,
+    limits,
   };
+}
+
+function positiveWhole(
+  name: 'maxValueBytes' | 'maxFields' | 'maxSessionBytes',
+  value: number | undefined,
+  unit: string,
+): number {
+  const resolved = value ?? DEFAULTS[name];
+  if (!Number.isInteger(resolved) || resolved <= 0) {
+    throw new ConfigError(
+      `${name} must be a positive whole number of ${unit} (got ${String(value)}). ` +
+        `Leave it out for the default of ${DEFAULTS[name]}.`,
+    );
+  }
+  return resolved;
 }

@@ -206,13 +206,13 @@ export class Session<
       entries.push(this.fields.encode(key, value, undefined));
     }
     await this.enqueue(async () => {
-      const { store, idleMs } = this.ctx.config;
+      const { store, idleMs, limits } = this.ctx.config;
       const current = await this.identity;
       if (current) {
         // Same family, new secret part: the rename stays within one shard of a sharded store.
         const next = await newIdentity(sessionFamily(current.id));
         const result = await storeCall('rename', () =>
-          store.rename(current.key, next.key, { set: entries, idleMs }),
+          store.rename(current.key, next.key, { set: entries, idleMs, limits }),
         );
         if (result.status === 'collision') throw new SessionCollisionError();
         if (result.status === 'renamed') {
@@ -356,8 +356,8 @@ export class Session<
     write: (key: string, options: WriteOptions) => Promise<R | null>,
     strategy: WriteStrategy | undefined,
   ): Promise<R> {
-    const { idleMs, absoluteMs } = this.ctx.config;
-    const options = { idleMs, absoluteMs, write: strategy };
+    const { idleMs, absoluteMs, limits } = this.ctx.config;
+    const options = { idleMs, absoluteMs, limits, write: strategy };
     const current = await this.identity;
     if (current) {
       const result = await storeCall(operation, () =>

@@ -54,6 +54,20 @@ export interface FieldWrite {
   readonly ttlMs?: FieldTtl;
 }
 
+/**
+ * Bounds on one session, counted over its live fields: a field counts its name (UTF-8 bytes) and
+ * its encoded value. The store checks them in the same atomic step as the write, so racing
+ * writes cannot pass them between them, and refuses a write that would take a count above its
+ * limit with `SessionTooLargeError`, writing nothing of it. A write that does not grow a count
+ * (replacing a field with one of the same size or smaller) is never refused.
+ */
+export interface SessionLimits {
+  /** Most live fields a session may hold. */
+  readonly maxFields: number;
+  /** Most bytes its live fields may take, names and encoded values together. */
+  readonly maxSessionBytes: number;
+}
+
 /** Options every write carries. */
 export interface WriteOptions {
   /** Create the session if it does not exist. With `false`, a missing session resolves `null`. */
@@ -64,6 +78,8 @@ export interface WriteOptions {
   readonly absoluteMs?: number;
   /** Which tier the write must reach. @default 'through' */
   readonly write?: WriteStrategy;
+  /** The session's bounds; without them the store writes whatever it is given. */
+  readonly limits?: SessionLimits;
 }
 
 /** A session's remaining life after an operation, as the handle needs it for the cookie. */
@@ -102,6 +118,8 @@ export interface RenameOptions {
   readonly set?: readonly FieldWrite[];
   /** The idle timeout: the rename extends the session's expiry to at least `now + idleMs`. */
   readonly idleMs: number;
+  /** The session's bounds, checked against the session with `set` applied. */
+  readonly limits?: SessionLimits;
 }
 
 /** Outcome of a rename. A collision changes nothing: renames never merge. */

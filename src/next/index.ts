@@ -16,6 +16,7 @@ export {
   RutsError,
   type RutsErrorCode,
   SessionCollisionError,
+  SessionTooLargeError,
   StoreError,
   ValueTooLargeError,
 } from '../core/errors.ts';

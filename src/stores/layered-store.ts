@@ -23,6 +23,7 @@ import {
   type InsertResult,
   type RenameOptions,
   type RenameResult,
+  type SessionLimits,
   type SessionStore,
   type SessionTtl,
   type StoredField,
@@ -244,7 +245,7 @@ export class LayeredStore implements SessionStore, SweepableStore {
     return this.#inOrder(key, async () => {
       // Nothing is created in hot alone: a 'hot' write that would create a session goes to cold.
       if (options.write === 'hot' && !options.create) {
-        const local = await this.#writeLocal(operation, key, entries);
+        const local = await this.#writeLocal(operation, key, entries, options.limits);
         if (local !== undefined) return local;
       }
       const expected = options.write === 'cold' ? '' : this.#hot.seen(key);
@@ -273,12 +274,13 @@ export class LayeredStore implements SessionStore, SweepableStore {
     operation: 'set' | 'setMany' | 'setIfAbsent',
     key: string,
     entries: readonly FieldWrite[],
+    limits: SessionLimits | undefined,
   ): Promise<InsertResult | null | undefined> {
     const ifAbsent = operation === 'setIfAbsent';
-    const written = await this.#hot.writeLocal(operation, key, entries, ifAbsent);
+    const written = await this.#hot.writeLocal(operation, key, entries, ifAbsent, limits);
     if (written !== null) return written;
     if ((await this.getAll(key)) === undefined) return null;
-    return (await this.#hot.writeLocal(operation, key, entries, ifAbsent)) ?? undefined;
+    return (await this.#hot.writeLocal(operation, key, entries, ifAbsent, limits)) ?? undefined;
   }
 
   /**

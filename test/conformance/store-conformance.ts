@@ -26,6 +26,7 @@ import {
 } from './conformance-helpers.ts';
 import { describeConcurrency } from './store-conformance-concurrency.ts';
 import { describeExpire } from './store-conformance-expire.ts';
+import { describeLimits } from './store-conformance-limits.ts';
 import { describeRename } from './store-conformance-rename.ts';
 import { describeExpiryInRealTime } from './store-conformance-timing.ts';
 
@@ -364,6 +365,7 @@ export function describeStoreConformance(
     describeExpire(store);
     describeRename(store);
     describeConcurrency(store);
+    describeLimits(store);
     describeExpiryInRealTime(store);
   });
 }

@@ -247,6 +247,32 @@ describe('LayeredStore', () => {
     });
   });
 
+  describe('session limits', () => {
+    it("holds each tier to the limits: cold its fields, hot the session as it serves it with the 'hot' fields", async () => {
+      const store = new LayeredStore({ hot: memoryStore(), cold: memoryStore() });
+      const manager = createSessionManager({
+        secret: 'a-test-secret-that-is-long-enough-0123456789',
+        store,
+        maxFields: 3,
+      });
+      const browser = new Browser(manager);
+      await browser.request().set('a', 1);
+      await browser.request().set('b', 2, { write: 'hot' });
+      await browser.request().set('c', 3, { write: 'cold' });
+      const refusal = { code: 'RUTS_SESSION_TOO_LARGE', limit: 'maxFields', key: 'd' };
+      // Hot serves a, b and c: full.
+      await expect(browser.request().set('d', 4, { write: 'hot' })).rejects.toMatchObject(refusal);
+      await browser.request().set('b', 20, { write: 'hot' });
+      // Cold holds a and c: room for one more of its own, then full.
+      await browser.request().set('d', 4, { write: 'through' });
+      await expect(browser.request().set('e', 5, { write: 'cold' })).rejects.toMatchObject({
+        ...refusal,
+        key: 'e',
+      });
+      expect(await browser.request().getAll()).toEqual({ a: 1, b: 20, c: 3, d: 4 });
+    });
+  });
+
   describe('over Redis and Postgres', () => {
     let db: Awaited<ReturnType<typeof createTestSchema>>;
     beforeAll(async () => {

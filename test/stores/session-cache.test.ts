@@ -447,6 +447,22 @@ function describeCacheConformance(name: string, setup: () => Promise<CacheContex
         expect(texts(read.local)).toEqual({ inLocal: 'L', fresh: 'F' });
       });
 
+      it('with limits, refuses local fields that would take the copy and the local fields past one, writing none', async () => {
+        const { key } = await filled(session({ a: 'A', b: 'B' }));
+        const limits = { maxFields: 3, maxSessionBytes: 10 };
+        await cache().writeLocal(key, [local('c', 'C')], false, limits);
+        await expect(
+          cache().writeLocal(key, [local('d', 'D')], false, limits),
+        ).rejects.toMatchObject({ code: 'RUTS_SESSION_TOO_LARGE', limit: 'maxFields', key: 'd' });
+        // A local field over a copy field of the same name counts once, at its own size.
+        await cache().writeLocal(key, [local('a', 'Z')], false, limits);
+        await expect(
+          cache().writeLocal(key, [local('a', 'ZZZZZZ')], false, limits),
+        ).rejects.toMatchObject({ limit: 'maxSessionBytes', max: 10 });
+        const read = await cache().readCopy(key);
+        expect(texts(read.local)).toEqual({ a: 'Z', c: 'C' });
+      });
+
       it('with ifAbsent, counts an expired local field as absent', async () => {
         const { key } = await filled();
         await cache().writeLocal(key, [local('brief', 'old', 30)], false);

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 
-import { StoreError } from '../../core/errors.ts';
+import { SessionTooLargeError, StoreError } from '../../core/errors.ts';
 import type {
   CachedSession,
   CopyChange,
@@ -15,7 +15,12 @@ import type {
   SessionCache,
 } from '../../core/session-cache.ts';
 import { base64url } from '../../core/session-id.ts';
-import type { FieldWrite, InsertResult, StoredSession } from '../../core/store-contract.ts';
+import type {
+  FieldWrite,
+  InsertResult,
+  SessionLimits,
+  StoredSession,
+} from '../../core/store-contract.ts';
 import type { LayeredEventHandler, LayeredOperation } from './layered-events.ts';
 
 /** Tokens remembered at most; the oldest seen are forgotten first. */
@@ -111,10 +116,12 @@ export class HotTier {
     key: string,
     entries: readonly FieldWrite[],
     ifAbsent: boolean,
+    limits: SessionLimits | undefined,
   ): Promise<InsertResult | null | undefined> {
     try {
-      return await this.#call(() => this.cache.writeLocal(key, entries, ifAbsent));
+      return await this.#call(() => this.cache.writeLocal(key, entries, ifAbsent, limits));
     } catch (error) {
+      if (error instanceof SessionTooLargeError) throw error;
       this.emit(operation, key, error);
       return undefined;
     }

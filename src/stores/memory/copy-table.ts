@@ -14,10 +14,11 @@ import type {
   FieldTtl,
   FieldWrite,
   InsertResult,
+  SessionLimits,
   StoredField,
   StoredSession,
 } from '../../core/store-contract.ts';
-import { copy as copyBytes, remaining } from './memory-session.ts';
+import { assertWithinLimits, copy as copyBytes, remaining } from './memory-session.ts';
 
 /** Local fields outlive their copy no longer than this when the session has no end. */
 const LOCAL_MAX_MS = 24 * 60 * 60_000;
@@ -131,7 +132,12 @@ export class CopyTable {
     return { applied: applies, removed };
   }
 
-  writeLocal(key: string, entries: readonly FieldWrite[], ifAbsent: boolean): InsertResult | null {
+  writeLocal(
+    key: string,
+    entries: readonly FieldWrite[],
+    ifAbsent: boolean,
+    limits?: SessionLimits,
+  ): InsertResult | null {
     const now = this.now();
     const entry = this.#live(key, now);
     const copy = entry?.copy;
@@ -141,6 +147,13 @@ export class CopyTable {
       const name = entries[0]?.field ?? '';
       const local = entry.local.get(name);
       if ((local && isLive(local, now)) || copy.fields.has(name)) return { written: false, ttlMs };
+    }
+    if (limits !== undefined) {
+      // The session as read: the copy, with the live local fields over it.
+      const fields = new Map<string, Value>();
+      for (const [name, field] of copy.fields) if (isLive(field, now)) fields.set(name, field);
+      for (const [name, local] of entry.local) if (isLive(local, now)) fields.set(name, local);
+      assertWithinLimits(fields, entries, limits, (name) => fields.has(name));
     }
     for (const { field, value, ttlMs: fieldTtl } of entries) {
       entry.local.set(field, { value: copyBytes(value), expiresAt: expiryOf(fieldTtl, now) });

@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 
-import type { FieldWrite } from '../../core/store-contract.ts';
+import { SessionTooLargeError } from '../../core/errors.ts';
+import type { FieldWrite, SessionLimits } from '../../core/store-contract.ts';
 
 /** A stored field. */
 export interface Field {
@@ -59,6 +60,65 @@ export function applyWrites(
     }
   }
   session.expiresAt = expiresAt;
+}
+
+/**
+ * Throws {@link SessionTooLargeError} when writing `entries` over `fields` (a session's live
+ * fields, or none for a new session) would grow its field count or bytes past `limits`. Its cost
+ * is the session's own size, which the limits bound.
+ */
+export function assertWithinLimits(
+  fields: ReadonlyMap<string, { readonly value: Uint8Array }>,
+  entries: readonly FieldWrite[],
+  limits: SessionLimits | undefined,
+  isLiveField: (name: string) => boolean,
+): void {
+  if (limits === undefined) return;
+  let count = 0;
+  let bytes = 0;
+  for (const [name, field] of fields) {
+    if (!isLiveField(name)) continue;
+    count++;
+    bytes += utf8Length(name) + field.value.byteLength;
+  }
+  let grownCount = count;
+  let grownBytes = bytes;
+  const written = new Map<string, number>();
+  for (const { field, value, ttlMs } of entries) {
+    const before =
+      written.get(field) ??
+      (isLiveField(field) ? utf8Length(field) + (fields.get(field)?.value.byteLength ?? 0) : -1);
+    const after =
+      typeof ttlMs === 'number' && !(ttlMs > 0) ? -1 : utf8Length(field) + value.byteLength;
+    grownCount += (after < 0 ? 0 : 1) - (before < 0 ? 0 : 1);
+    grownBytes += Math.max(after, 0) - Math.max(before, 0);
+    written.set(field, after);
+  }
+  const names = entries.map((entry) => entry.field);
+  if (grownCount > count && grownCount > limits.maxFields) {
+    throw new SessionTooLargeError('maxFields', limits.maxFields, names);
+  }
+  if (grownBytes > bytes && grownBytes > limits.maxSessionBytes) {
+    throw new SessionTooLargeError('maxSessionBytes', limits.maxSessionBytes, names);
+  }
+}
+
+/** The UTF-8 length of `text` (lone surrogates count as U+FFFD), as the other stores count names. */
+export function utf8Length(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) {
+      length += 1;
+    } else if (code <= 0xdbff && code >= 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      length += 2; // a pair: two UTF-16 units, four bytes
+      i++;
+    } else {
+      length += 2;
+    }
+  }
+  return length;
 }
 
 /** When the session dies, deadline included, or `null` if never. */

@@ -23,6 +23,7 @@ import type {
   InsertResult,
   RenameOptions,
   RenameResult,
+  SessionLimits,
   SessionStore,
   SessionTtl,
   StoredSession,
@@ -197,8 +198,9 @@ export class MemoryStore implements SessionStore, SweepableStore, SessionCache {
     key: string,
     entries: readonly FieldWrite[],
     ifAbsent: boolean,
+    limits?: SessionLimits,
   ): Promise<InsertResult | null> {
-    return this.#cache('writeLocal').writeLocal(key, entries, ifAbsent);
+    return this.#cache('writeLocal').writeLocal(key, entries, ifAbsent, limits);
   }
 
   async evict(key: string, next: string, leaseMs: number, moveTo?: string): Promise<void> {

@@ -14,6 +14,7 @@ import type {
   InsertResult,
   RenameOptions,
   RenameResult,
+  SessionLimits,
   SessionTtl,
   StoredField,
   StoredSession,
@@ -23,6 +24,7 @@ import { copyValues } from '../copied-values.ts';
 import { type ExpiryEntry, ExpiryHeap } from './expiry-heap.ts';
 import {
   applyWrites,
+  assertWithinLimits,
   expiryOf,
   type Field,
   fieldTtl,
@@ -154,6 +156,7 @@ export class SessionTable {
     if (session === undefined) return { status: 'missing' };
     // `#live` also purges an expired session at `to`, which a rename may then replace.
     if (this.#live(to, now) !== undefined) return { status: 'collision' };
+    this.#assertRoom(session, options.set ?? [], options.limits, now);
     this.#sessions.delete(from);
     session.key = to;
     this.#sessions.set(to, session);
@@ -293,10 +296,12 @@ export class SessionTable {
     now: number,
   ): SessionTtl | null {
     if (session !== undefined) {
+      this.#assertRoom(session, entries, options.limits, now);
       applyWrites(session, entries, options.idleMs, now);
       return { ttlMs: remaining(expiryOf(session), now) };
     }
     if (!options.create) return null;
+    assertWithinLimits(new Map(), entries, options.limits, () => false);
     this.#makeRoom(now);
     const created: Session = {
       key,
@@ -312,6 +317,17 @@ export class SessionTable {
     this.#link(created);
     this.#index(created);
     return { ttlMs: remaining(expiryOf(created), now) };
+  }
+
+  #assertRoom(
+    session: Session,
+    entries: readonly FieldWrite[],
+    limits: SessionLimits | undefined,
+    now: number,
+  ): void {
+    assertWithinLimits(session.fields, entries, limits, (name) => {
+      return liveField(session, name, now) !== undefined;
+    });
   }
 
   #makeRoom(now: number): void {

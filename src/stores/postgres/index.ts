@@ -12,6 +12,8 @@ export type { PostgresExecutor } from './executor.ts';
 export {
   INIT_MIGRATION,
   initMigrationSql,
+  LIMITS_MIGRATION,
+  limitsMigrationSql,
   type MigrationOptions,
   migrate,
 } from './postgres-migration.ts';

@@ -1,8 +1,8 @@
 /**
- * The store's tables, as SQL. This is the committed Prisma migration
- * (`prisma/migrations/20250601000000_init/migration.sql`) in a form that can be rendered for any
- * schema and table prefix; a test checks that the default rendering is that file byte for byte.
- * It lets {@link migrate} create the tables where no Prisma CLI runs, such as in PGlite.
+ * The store's tables, as SQL. These are the committed Prisma migrations (`prisma/migrations/`:
+ * the tables, then the session counters) in a form that can be rendered for any schema and table
+ * prefix; a test checks that the default renderings are those files byte for byte. They let
+ * {@link migrate} create or upgrade the tables where no Prisma CLI runs, such as in PGlite.
  *
  * @packageDocumentation
  */
@@ -10,8 +10,11 @@
 import type { PostgresExecutor } from './executor.ts';
 import { DEFAULT_TABLE_PREFIX, quote, resolveTables } from './postgres-tables.ts';
 
-/** The folder name of the migration under `prisma/migrations`. */
+/** The folder name of the first migration under `prisma/migrations`: the two tables. */
 export const INIT_MIGRATION = '20250601000000_init';
+
+/** The folder name of the second migration: the counters the session limits are checked on. */
+export const LIMITS_MIGRATION = '20261207000000_session_limits';
 
 /** Where to create the tables. */
 export interface MigrationOptions {
@@ -35,16 +38,17 @@ interface MigrationStep {
   readonly sql: string;
 }
 
-/** The statements of the init migration, one per step, without trailing semicolons. */
-export function initMigrationSteps(options: MigrationOptions = {}): MigrationStep[] {
-  const prefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
-  const names = resolveTables(options.schema, prefix);
+/** The table names as a migration writes them: qualified only when a schema is given. */
+function migrationNames(options: MigrationOptions) {
+  const names = resolveTables(options.schema, options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
   const qualify = (table: string) =>
     options.schema === undefined ? quote(table) : `${quote(options.schema)}.${quote(table)}`;
-  const sessions = qualify(names.sessionsName);
-  const fields = qualify(names.fieldsName);
-  const s = names.sessionsName;
-  const f = names.fieldsName;
+  return { ...names, sessions: qualify(names.sessionsName), fields: qualify(names.fieldsName) };
+}
+
+/** The statements of the init migration, one per step, without trailing semicolons. */
+export function initMigrationSteps(options: MigrationOptions = {}): MigrationStep[] {
+  const { sessions, fields, sessionsName: s, fieldsName: f } = migrationNames(options);
   return [
     {
       label: 'CreateTable',
@@ -91,18 +95,43 @@ export function initMigrationSteps(options: MigrationOptions = {}): MigrationSte
   ];
 }
 
+/**
+ * The statements of the limits migration: the session counters, nullable, since rows from before
+ * them are recounted on their first limited write. `IF NOT EXISTS` lets it run over a table
+ * that already has them.
+ */
+export function limitsMigrationSteps(options: MigrationOptions = {}): MigrationStep[] {
+  const { sessions } = migrationNames(options);
+  return [
+    {
+      label: 'AlterTable',
+      sql:
+        `ALTER TABLE ${sessions} ADD COLUMN IF NOT EXISTS "field_count" INTEGER,\n` +
+        'ADD COLUMN IF NOT EXISTS "field_bytes" BIGINT',
+    },
+  ];
+}
+
+function render(steps: MigrationStep[]): string {
+  return steps.map((step) => `-- ${step.label}\n${step.sql};\n`).join('\n');
+}
+
 /** The init migration as Prisma writes `migration.sql`. */
 export function initMigrationSql(options: MigrationOptions = {}): string {
-  return initMigrationSteps(options)
-    .map((step) => `-- ${step.label}\n${step.sql};\n`)
-    .join('\n');
+  return render(initMigrationSteps(options));
+}
+
+/** The limits migration (after {@link initMigrationSql}) as its `migration.sql`. */
+export function limitsMigrationSql(options: MigrationOptions = {}): string {
+  return render(limitsMigrationSteps(options));
 }
 
 /**
- * Creates the store's tables unless they exist, from the same SQL as the Prisma migration. For
- * databases no Prisma CLI manages, PGlite above all; with Prisma, run `prisma migrate deploy`
- * instead. Runs in one transaction under an advisory lock, so concurrent starts create the
- * tables once. Resolves whether it created them.
+ * Creates the store's tables unless they exist, and brings tables from an older version forward
+ * (adding the session counters), from the same SQL as the Prisma migrations. For databases no
+ * Prisma CLI manages, PGlite above all; with Prisma, run `prisma migrate deploy` instead. Runs in
+ * one transaction under an advisory lock, so concurrent starts migrate once, and touches tables
+ * that are up to date not at all. Resolves whether it changed anything.
  *
  * @example
  * ```ts
@@ -117,21 +146,28 @@ export async function migrate(
 ): Promise<boolean> {
   const schema = options.schema ?? 'public';
   const names = resolveTables(schema, options.tablePrefix);
-  const steps = initMigrationSteps({ ...options, schema });
+  const init = initMigrationSteps({ ...options, schema });
+  const limits = limitsMigrationSteps({ ...options, schema });
   return executor.transaction(async (tx) => {
     // The lock function returns void, which some drivers cannot read: select from it instead.
     await tx.query('SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext($1)::bigint)', [
       `ruts migrate ${names.sessions}`,
     ]);
-    const [found] = await tx.query<{ tables: boolean; schema: boolean }>(
-      'SELECT to_regclass($1) IS NOT NULL AS tables, to_regnamespace($2) IS NOT NULL AS schema',
+    // ALTER TABLE locks the table even when it adds nothing, so the catalog is asked first.
+    const [found] = await tx.query<{ tables: boolean; schema: boolean; counters: boolean }>(
+      `SELECT to_regclass($1) IS NOT NULL AS tables, to_regnamespace($2) IS NOT NULL AS schema,
+        (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1)
+          AND attname IN ('field_count', 'field_bytes') AND NOT attisdropped) = 2 AS counters`,
       [names.sessions, quote(schema)],
     );
-    if (found?.tables) return false;
-    // Creating a schema needs a privilege on the database that using one does not, so only ask
-    // for it when the schema is really missing.
-    if (!found?.schema) await tx.query(`CREATE SCHEMA ${quote(schema)}`, []);
-    for (const step of steps) await tx.query(step.sql, []);
+    if (found?.tables && found.counters) return false;
+    if (!found?.tables) {
+      // Creating a schema needs a privilege on the database that using one does not, so only
+      // ask for it when the schema is really missing.
+      if (!found?.schema) await tx.query(`CREATE SCHEMA ${quote(schema)}`, []);
+      for (const step of init) await tx.query(step.sql, []);
+    }
+    for (const step of limits) await tx.query(step.sql, []);
     return true;
   });
 }

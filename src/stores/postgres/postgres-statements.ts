@@ -23,12 +23,24 @@
  * the `expires_at` indexes are for sweeping, and a planner without statistics would otherwise
  * combine them with the primary key and scan every `NULL` entry on each read.
  *
+ * ## Counters
+ * `sessions.field_count` and `field_bytes` are an upper bound of the session's live fields (a
+ * field counts its name's and its value's bytes; `NULL`: not known, as in rows from before
+ * them), so the limits are checked on the row that every growing write locks anyway. A write adds
+ * what it grows the session by as its snapshot shows the fields, and only an exact recount ever
+ * lowers them, so a snapshot older than the lock can only make them overcount; unless the row
+ * was recounted (or recreated) since that snapshot, which its `xmin` shows, and then the write
+ * charges its fields in full. A write they would refuse is decided again by `writeExact`, after
+ * the lock, from the fields themselves.
+ *
  * ## Parameters of a field batch
  * `$1` key, `$2` names `text[]`, `$3` every value concatenated into one `bytea`, `$4` 1-based
  * start offsets `int[]`, `$5` lengths `int[]`, `$6` own TTLs `float8[]` (0: none), `$7` names to
  * drop `text[]` (written with a TTL of zero or less), `$8` how far to extend the session in ms
- * (`NULL`: make it persistent), `$9` its absolute lifetime in ms when created (`NULL`: none).
- * One `bytea` with offsets travels through every driver, where a `bytea[]` would not.
+ * (`NULL`: make it persistent), `$9` most fields and `$10` most bytes (`NULL`: no limit), `$11`
+ * its absolute lifetime in ms when created (`NULL`: none), `$12` write only if no field of the
+ * batch is live. One `bytea` with offsets travels through every driver, where a `bytea[]` would
+ * not.
  *
  * @packageDocumentation
  */
@@ -57,19 +69,37 @@ function extended(alias: string, extendMs: string): string {
       ELSE least(greatest(${alias}.expires_at, ${after(extendMs)}), ${alias}.deadline) END`;
 }
 
-/** Extends the live session `$1` in `sessions` by `extendMs`; returns its id and new end. */
-function extendLive(sessions: string, extendMs: string): string {
-  return `
-        UPDATE ${sessions} AS s SET expires_at = ${extended('s', extendMs)}
-        WHERE s.key = $1 AND ${live('s')}
-        RETURNING s.id, s.expires_at
-      `;
-}
-
 /** A new session's end, given its extension and absolute lifetime. */
 function fresh(extendMs: string, absoluteMs: string): string {
   return `CASE WHEN ${extendMs}::float8 IS NULL THEN ${after(absoluteMs)}
       ELSE least(${after(extendMs)}, ${after(absoluteMs)}) END`;
+}
+
+/**
+ * What a write adds to the counters of the session row `alias`: `seen`, by the fields its
+ * snapshot showed, while the row is still the version that snapshot saw (a later version may be
+ * an exact recount that no longer counts a field the snapshot showed), else `full`.
+ */
+function growth(alias: string, version: string, seen: string, full: string): string {
+  return `CASE WHEN ${alias}.xmin = ${version} THEN ${seen} ELSE ${full} END`;
+}
+
+/**
+ * Whether growing the counters of `alias` by `count` and `bytes` keeps within the limits
+ * `maxFields` and `maxBytes` (`NULL`: none). A count the write does not grow is never refused;
+ * unknown (`NULL`) counters refuse the rest.
+ */
+function fits(
+  alias: string,
+  count: string,
+  bytes: string,
+  maxFields = '$9',
+  maxBytes = '$10',
+): string {
+  return `(${maxFields}::int8 IS NULL OR ${count} = 0
+        OR ${alias}.field_count + ${count} <= ${maxFields}::int8)
+      AND (${maxBytes}::int8 IS NULL OR ${bytes} = 0
+        OR ${alias}.field_bytes + ${bytes} <= ${maxBytes}::int8)`;
 }
 
 /** Every statement of one store, as fixed text: the pg executor prepares each once. */
@@ -80,30 +110,39 @@ export interface PostgresStatements {
    * `ttl_ms` (NULL: none).
    */
   readonly getAll: string;
-  /** Field batch `$1..$9`: upserts the session, then its fields. */
+  /**
+   * Field batch `$1..$11`: upserts the session, then its fields. One row: `written` (false when
+   * the counters refused it) and `ttl_ms`.
+   */
   readonly create: string;
-  /** Field batch `$1..$8`: writes only to a live session. */
+  /**
+   * Field batch `$1..$10`: writes only to a live session. One row: `written`, `found` (whether
+   * the snapshot showed the session live) and `ttl_ms`.
+   */
   readonly update: string;
   /**
-   * `$1` key, `$2` name, `$3` value, `$4` own TTL (`NULL`: none), `$5` extension: the common
-   * write of one field to a live session, without a batch's arrays.
+   * `$1` key, `$2` name, `$3` value, `$4` own TTL (`NULL`: none), `$5` extension, `$6` most
+   * fields, `$7` most bytes: the common write of one field to a live session, without a batch's
+   * arrays. One row as for {@link update}.
    */
   readonly updateOne: string;
   /** `$1` key: takes the session row lock, inserting a dead placeholder if there is none. */
   readonly claimSession: string;
   /** `$1` key: takes the lock of a live session, or returns no row. */
   readonly lockSession: string;
-  /** `$1` key, `$2` name, `$3` value, `$4` own TTL, `$5` extension, `$6` absolute lifetime. */
-  readonly insertIfAbsent: string;
+  /**
+   * Field batch `$1..$12`, after claimSession or lockSession: decides the limits from the fields
+   * themselves, then writes and sets the counters exactly. One row: `written`, `refused` (the
+   * limit the write would pass, else NULL) and `ttl_ms`.
+   */
+  readonly writeExact: string;
   readonly remove: string;
   readonly take: string;
   readonly delete: string;
   /** `$1` from, `$2` to, `$3` extension: locks the source, claims the target. */
   readonly renameClaim: string;
-  /** `$1` from, `$2` to: moves the live fields and deletes the source. */
+  /** `$1` from, `$2` to: moves the live fields, counts them into the target, deletes the source. */
   readonly renameMove: string;
-  /** Field batch `$1..$7`: writes fields to a session whose expiry is already settled. */
-  readonly writeFields: string;
   readonly extend: string;
   readonly persist: string;
   readonly end: string;
@@ -127,6 +166,61 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     ON CONFLICT (session_id, name)
     DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`;
 
+  /** The live session `$1` as the statement's snapshot shows it: its id and row version. */
+  const seen = `seen AS (
+        SELECT s.id, s.xmin AS version FROM ${S} AS s WHERE s.key = $1 AND ${live('s')}
+      )`;
+
+  /**
+   * What the batch adds to the counters: `n_seen` and `b_seen` as the snapshot shows the fields
+   * (a field already live adds only what its value grows by), `n_all` and `b_all` in full. It
+   * reads the session's own field rows and nothing else.
+   */
+  const batchGrowth = `growth AS (
+        SELECT count(*) FILTER (WHERE o.len IS NULL) AS n_seen,
+          coalesce(sum(CASE WHEN o.len IS NULL THEN octet_length(w.name) + w.len
+            ELSE greatest(w.len - o.len, 0) END), 0) AS b_seen,
+          count(*) AS n_all, coalesce(sum(octet_length(w.name) + w.len), 0) AS b_all
+        FROM unnest($2::text[], $5::int[]) AS w(name, len)
+        LEFT JOIN LATERAL (
+          SELECT octet_length(f.value) AS len FROM ${F} AS f, seen
+          WHERE f.session_id = seen.id AND f.name = w.name AND ${live('f')}
+        ) AS o ON true
+      )`;
+
+  /** Extends the live session the snapshot saw and grows its counters, within the limits. */
+  const extendSeen = (extendMs: string, maxFields: string, maxBytes: string) => {
+    const count = growth('s', 'seen.version', 'growth.n_seen', 'growth.n_all');
+    const bytes = growth('s', 'seen.version', 'growth.b_seen', 'growth.b_all');
+    // The WHERE is evaluated again on the latest row version once its lock is granted, so
+    // racing writers are checked against each other's counters.
+    return `sess AS (
+        UPDATE ${S} AS s SET expires_at = ${extended('s', extendMs)},
+          field_count = s.field_count + ${count}, field_bytes = s.field_bytes + ${bytes}
+        FROM seen, growth
+        WHERE s.id = seen.id AND ${live('s')} AND ${fits('s', count, bytes, maxFields, maxBytes)}
+        RETURNING s.id, s.expires_at
+      )`;
+  };
+
+  const reportUpdate = `SELECT EXISTS (SELECT 1 FROM sess) AS written,
+        EXISTS (SELECT 1 FROM seen) AS found,
+        (SELECT ${remaining('expires_at')} FROM sess) AS ttl_ms`;
+
+  // An existing row's counters grow as in extendSeen; `excluded` holds the batch's full totals.
+  const createCount = growth(
+    's',
+    '(SELECT version FROM seen)',
+    '(SELECT n_seen FROM growth)',
+    'excluded.field_count',
+  );
+  const createBytes = growth(
+    's',
+    '(SELECT version FROM seen)',
+    '(SELECT b_seen FROM growth)',
+    'excluded.field_bytes',
+  );
+
   return {
     // One round trip, one lookup of the key. The session's columns come once, in a row of
     // their own, rather than repeated (and recomputed) on every field row; `name` is never NULL
@@ -144,21 +238,31 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
 
     // `old` locks an existing row first and reports whether it had expired: that is the one
     // reliable moment to learn it, since RETURNING shows only the new row. An expired session
-    // is recreated from scratch, so its leftover fields go. A row that appears concurrently is
-    // invisible to `old` but caught by ON CONFLICT, which waits for it; it is new, so it has no
-    // leftovers. The fields are written after the session row, whose lock serialises writers.
+    // is recreated from scratch, so its leftover fields go and its counters are the batch's. A
+    // row that appears concurrently is invisible to `old` but caught by ON CONFLICT, which waits
+    // for it; it is new, so it has no leftovers. The fields are written after the session row,
+    // whose lock serialises writers. When the limits refuse the write, nothing is written and
+    // no row has `written`.
     create: `WITH old AS (
         SELECT s.expires_at <= now() AS expired FROM ${S} AS s WHERE s.key = $1 FOR UPDATE
-      ), sess AS (
-        INSERT INTO ${S} AS s (key, created_at, expires_at, deadline)
-        SELECT $1, now(), ${fresh('$8', '$9')}, ${after('$9')}
+      ), ${seen}, ${batchGrowth}, sess AS (
+        INSERT INTO ${S} AS s (key, created_at, expires_at, deadline, field_count, field_bytes)
+        SELECT $1, now(), ${fresh('$8', '$11')}, ${after('$11')}, growth.n_all, growth.b_all
         -- Reading from old makes the insert wait for it, so the lock is taken first.
-        FROM (SELECT count(*) FROM old) AS locked
+        FROM (SELECT count(*) FROM old) AS locked, growth
+        -- A new or recreated session holds the batch alone, which must fit.
+        WHERE ($9::int8 IS NULL OR growth.n_all = 0 OR growth.n_all <= $9::int8)
+          AND ($10::int8 IS NULL OR growth.b_all = 0 OR growth.b_all <= $10::int8)
         ON CONFLICT (key) DO UPDATE SET
           created_at = CASE WHEN s.expires_at <= now() THEN excluded.created_at ELSE s.created_at END,
           deadline = CASE WHEN s.expires_at <= now() THEN excluded.deadline ELSE s.deadline END,
           expires_at = CASE WHEN s.expires_at <= now() THEN excluded.expires_at
-            ELSE ${extended('s', '$8')} END
+            ELSE ${extended('s', '$8')} END,
+          field_count = CASE WHEN s.expires_at <= now() THEN excluded.field_count
+            ELSE s.field_count + ${createCount} END,
+          field_bytes = CASE WHEN s.expires_at <= now() THEN excluded.field_bytes
+            ELSE s.field_bytes + ${createBytes} END
+        WHERE s.expires_at <= now() OR ${fits('s', createCount, createBytes)}
         RETURNING s.id, s.expires_at
       ), stale AS (
         DELETE FROM ${F} AS f USING sess
@@ -168,22 +272,33 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
       ), written AS (
         ${upsertFields('sess')}
       )
-      SELECT ${remaining('expires_at')} AS ttl_ms FROM sess`,
+      SELECT EXISTS (SELECT 1 FROM sess) AS written,
+        (SELECT ${remaining('expires_at')} FROM sess) AS ttl_ms`,
 
-    update: `WITH sess AS (${extendLive(S, '$8')}), stale AS (
+    update: `WITH ${seen}, ${batchGrowth}, ${extendSeen('$8', '$9', '$10')}, stale AS (
         DELETE FROM ${F} AS f USING sess WHERE f.session_id = sess.id AND f.name = ANY($7::text[])
       ), written AS (
         ${upsertFields('sess')}
       )
-      SELECT ${remaining('expires_at')} AS ttl_ms FROM sess`,
+      ${reportUpdate}`,
 
-    updateOne: `WITH sess AS (${extendLive(S, '$5')}), written AS (
+    updateOne: `WITH ${seen}, growth AS (
+        SELECT (o.len IS NULL)::int AS n_seen,
+          CASE WHEN o.len IS NULL THEN octet_length($2::text) + octet_length($3::bytea)
+            ELSE greatest(octet_length($3::bytea) - o.len, 0) END AS b_seen,
+          1 AS n_all, octet_length($2::text) + octet_length($3::bytea) AS b_all
+        FROM (SELECT (
+          SELECT octet_length(f.value) FROM ${F} AS f, seen
+          WHERE f.session_id = seen.id AND f.name = $2::text AND ${live('f')}
+        ) AS len) AS o
+      ), ${extendSeen('$5', '$6', '$7')}, written AS (
         INSERT INTO ${F} AS f (session_id, name, value, expires_at)
-        SELECT sess.id, $2, $3, CASE WHEN $4::float8 > 0 THEN ${after('$4')} END FROM sess
+        SELECT sess.id, $2::text, $3::bytea, CASE WHEN $4::float8 > 0 THEN ${after('$4')} END
+        FROM sess
         ON CONFLICT (session_id, name)
         DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
       )
-      SELECT ${remaining('expires_at')} AS ttl_ms FROM sess`,
+      ${reportUpdate}`,
 
     // The placeholder expires at now(), so the next statement of the transaction sees it as
     // dead and creates the session properly. DO UPDATE ... WHERE false updates nothing but
@@ -194,34 +309,52 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     lockSession: `SELECT 1 AS found FROM ${S} AS s WHERE s.key = $1 AND ${live('s')} FOR UPDATE`,
 
     // Runs after claimSession or lockSession, in a new snapshot, so it sees every write that
-    // committed before the lock was granted, and no writer can start until this one commits.
-    insertIfAbsent: `WITH cur AS (
+    // committed before the lock was granted, and no writer that grows the session can start
+    // until this one commits: the totals are exact. A refused write changes nothing (the caller
+    // rolls back the claim); a dead session (or the claim's placeholder) starts from nothing.
+    // Expired field rows go on the way, so the next recount reads no more than the live fields.
+    writeExact: `WITH cur AS (
         SELECT s.id, ${live('s')} AS live, s.expires_at FROM ${S} AS s WHERE s.key = $1
-      ), hit AS (
-        SELECT 1 FROM ${F} AS f, cur
-        WHERE cur.live AND f.session_id = cur.id AND f.name = $2 AND ${live('f')}
+      ), verdict AS (
+        SELECT CASE WHEN t.new_n > $9::int8 AND t.new_n > t.old_n THEN 'maxFields'
+            WHEN t.new_b > $10::int8 AND t.new_b > t.old_b THEN 'maxSessionBytes' END AS refused,
+          t.new_n, t.new_b
+        FROM (
+          SELECT count(*) AS old_n, coalesce(sum(h.size), 0) AS old_b,
+            count(*) FILTER (WHERE h.kept) + cardinality($2::text[]) AS new_n,
+            coalesce(sum(h.size) FILTER (WHERE h.kept), 0) + (
+              SELECT coalesce(sum(octet_length(w.name) + w.len), 0)
+              FROM unnest($2::text[], $5::int[]) AS w(name, len)
+            ) AS new_b,
+            coalesce(bool_or(NOT h.kept), false) AS hit
+          FROM (
+            SELECT octet_length(f.name) + octet_length(f.value) AS size,
+              f.name <> ALL($2::text[]) AND f.name <> ALL($7::text[]) AS kept
+            FROM ${F} AS f, cur WHERE cur.live AND f.session_id = cur.id AND ${live('f')}
+          ) AS h
+        ) AS t
+        -- With $12, a live field of the batch means there is nothing to write.
+        WHERE NOT ($12::boolean AND t.hit)
       ), sess AS (
         UPDATE ${S} AS s SET
           created_at = CASE WHEN cur.live THEN s.created_at ELSE now() END,
-          deadline = CASE WHEN cur.live THEN s.deadline ELSE ${after('$6')} END,
-          expires_at = CASE WHEN cur.live THEN ${extended('s', '$5')} ELSE ${fresh('$5', '$6')} END
-        FROM cur WHERE s.id = cur.id AND NOT EXISTS (SELECT 1 FROM hit)
+          deadline = CASE WHEN cur.live THEN s.deadline ELSE ${after('$11')} END,
+          expires_at = CASE WHEN cur.live THEN ${extended('s', '$8')} ELSE ${fresh('$8', '$11')} END,
+          field_count = verdict.new_n, field_bytes = verdict.new_b
+        FROM cur, verdict WHERE s.id = cur.id AND verdict.refused IS NULL
         RETURNING s.id, s.expires_at, cur.live AS was_live
       ), stale AS (
         DELETE FROM ${F} AS f USING sess
-        WHERE f.session_id = sess.id AND NOT sess.was_live
-          AND (f.name <> $2 OR NOT coalesce($4::float8 > 0, true))
+        WHERE f.session_id = sess.id AND f.name <> ALL($2::text[])
+          AND (NOT sess.was_live OR f.name = ANY($7::text[]) OR NOT ${live('f')})
       ), written AS (
-        INSERT INTO ${F} AS f (session_id, name, value, expires_at)
-        SELECT sess.id, $2, $3::bytea, CASE WHEN $4::float8 > 0 THEN ${after('$4')} END FROM sess
-        WHERE coalesce($4::float8 > 0, true)
-        ON CONFLICT (session_id, name)
-        DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+        ${upsertFields('sess')}
       )
-      SELECT EXISTS (SELECT 1 FROM sess) AS written, ${remaining(
-        'CASE WHEN EXISTS (SELECT 1 FROM sess) THEN (SELECT expires_at FROM sess) ' +
-          'ELSE (SELECT expires_at FROM cur) END',
-      )} AS ttl_ms`,
+      SELECT EXISTS (SELECT 1 FROM sess) AS written, (SELECT refused FROM verdict) AS refused,
+        ${remaining(
+          'CASE WHEN EXISTS (SELECT 1 FROM sess) THEN (SELECT expires_at FROM sess) ' +
+            'ELSE (SELECT expires_at FROM cur) END',
+        )} AS ttl_ms`,
 
     remove: `DELETE FROM ${F} AS f USING ${S} AS s
       WHERE s.key = $1 AND ${live('s')} AND f.session_id = s.id AND f.name = $2 AND ${live('f')}
@@ -253,19 +386,18 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
         (SELECT ${remaining('expires_at')} FROM claimed) AS ttl_ms`,
 
     // The cascade from deleting the source row runs at the end of the statement, after the
-    // move, so it takes only the expired fields left behind.
+    // move, so it takes only the expired fields left behind. The target's counters are the
+    // fields moved, exactly.
     renameMove: `WITH moved AS (
         UPDATE ${F} AS f SET session_id = t.id FROM ${S} AS src, ${S} AS t
         WHERE src.key = $1 AND t.key = $2 AND f.session_id = src.id AND ${live('f')}
+        RETURNING octet_length(f.name) + octet_length(f.value) AS size
+      ), counted AS (
+        UPDATE ${S} AS t SET field_count = (SELECT count(*) FROM moved),
+          field_bytes = (SELECT coalesce(sum(size), 0) FROM moved)
+        WHERE t.key = $2
       )
       DELETE FROM ${S} AS s WHERE s.key = $1`,
-
-    writeFields: `WITH sess AS (
-        SELECT s.id FROM ${S} AS s WHERE s.key = $1
-      ), stale AS (
-        DELETE FROM ${F} AS f USING sess WHERE f.session_id = sess.id AND f.name = ANY($7::text[])
-      )
-      ${upsertFields('sess')}`,
 
     extend: `UPDATE ${S} AS s SET expires_at = CASE WHEN s.expires_at IS NULL THEN NULL
         ELSE least(greatest(s.expires_at, ${after('$2')}), s.deadline) END

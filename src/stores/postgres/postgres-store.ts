@@ -1,16 +1,17 @@
 /**
  * A session store on Postgres. Sessions and their fields live in two tables (created by the
- * Prisma migration in `prisma/migrations`, or by {@link migrate}); every expiry is computed by
+ * Prisma migrations in `prisma/migrations`, or by {@link migrate}); every expiry is computed by
  * the database's own clock, so app servers with skewed clocks agree.
  *
- * Each call is one statement, except `setIfAbsent` and `rename`, which are short transactions.
+ * Each call is one statement, except `setIfAbsent` and `rename`, which are short transactions,
+ * and a write the session's counters would refuse, which one decides again exactly.
  * Reads are one round trip: `getAll` fetches the session and all its live fields together.
  * Statements name sessions by key; the `bigint` id that field rows refer to never leaves SQL.
  *
  * @packageDocumentation
  */
 
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, SessionTooLargeError } from '../../core/errors.ts';
 import type {
   ExpireMode,
   FieldTtl,
@@ -18,6 +19,7 @@ import type {
   InsertResult,
   RenameOptions,
   RenameResult,
+  SessionLimits,
   SessionStore,
   SessionTtl,
   StoredField,
@@ -62,9 +64,9 @@ export interface PostgresStoreOptions {
    */
   readonly tablePrefix?: string;
   /**
-   * Create the tables on first use if they are missing, from the same SQL as the Prisma
-   * migration. For PGlite and other databases no migration tool manages; with Prisma, run
-   * `prisma migrate deploy` instead.
+   * Create the tables on first use if they are missing, or add what tables of an earlier
+   * version lack, from the same SQL as the Prisma migrations. For PGlite and other databases no
+   * migration tool manages; with Prisma, run `prisma migrate deploy` instead.
    * @default false
    */
   readonly migrate?: boolean;
@@ -155,8 +157,9 @@ export class PostgresStore implements SessionStore, SweepableStore {
       entry.value,
       typeof ttlMs === 'number' ? ttlMs : null,
       extensionMs([entry], options.idleMs),
+      ...limitParams(options.limits),
     ]);
-    return row ? { ttlMs: ms(row.ttl_ms) } : null;
+    return this.#settle(key, [entry], options, row);
   }
 
   async setMany(
@@ -173,24 +176,10 @@ export class PostgresStore implements SessionStore, SweepableStore {
     options: WriteOptions,
   ): Promise<InsertResult | null> {
     await this.#ready();
-    const extendMs = extensionMs([entry], options.idleMs);
-    const ownTtl = typeof entry.ttlMs === 'number' ? entry.ttlMs : null;
-    const sql = this.#sql;
     // Two statements, because the second must see the field as it is once the session row is
     // locked, and a statement's snapshot is taken before it waits for any lock.
-    return this.#executor.transaction(async (tx) => {
-      if (options.create) await tx.query(sql.claimSession, [key]);
-      else if ((await tx.query(sql.lockSession, [key])).length === 0) return null;
-      const [row] = await tx.query(sql.insertIfAbsent, [
-        key,
-        entry.field,
-        entry.value,
-        ownTtl,
-        extendMs,
-        options.absoluteMs ?? null,
-      ]);
-      return { written: row?.written === true, ttlMs: ms(row?.ttl_ms) };
-    });
+    const row = await this.#exactly(key, [entry], options, true);
+    return row && { written: row.written === true, ttlMs: ms(row.ttl_ms) };
   }
 
   async remove(key: string, field: string): Promise<boolean> {
@@ -218,7 +207,17 @@ export class PostgresStore implements SessionStore, SweepableStore {
       // Only the source row was locked so far: committing changes nothing.
       if (claim.claimed !== true) return { status: 'collision' };
       await tx.query(sql.renameMove, [from, to]);
-      if (set.length > 0) await tx.query(sql.writeFields, fieldParams(to, batch));
+      if (set.length > 0) {
+        // The expiry is already settled: extending it again by the same amount changes nothing.
+        const [row] = await tx.query(sql.writeExact, [
+          ...fieldParams(to, batch),
+          batch.extendMs,
+          ...limitParams(options.limits),
+          null,
+          false,
+        ]);
+        refuse(row, set, options.limits);
+      }
       return { status: 'renamed', ttlMs: ms(claim.ttl_ms) };
     });
   }
@@ -286,11 +285,56 @@ export class PostgresStore implements SessionStore, SweepableStore {
     options: WriteOptions,
   ): Promise<SessionTtl | null> {
     const batch = fieldBatch(entries, options.idleMs);
-    const params = [...fieldParams(key, batch), batch.extendMs];
+    const params = [...fieldParams(key, batch), batch.extendMs, ...limitParams(options.limits)];
     const [row] = options.create
       ? await this.#query(this.#sql.create, [...params, options.absoluteMs ?? null])
       : await this.#query(this.#sql.update, params);
-    return row ? { ttlMs: ms(row.ttl_ms) } : null;
+    return this.#settle(key, entries, options, row);
+  }
+
+  /**
+   * The outcome of a one-statement write. When the counters refused it (or were not known), it
+   * is decided again from the session's fields; a session the snapshot did not show is missing.
+   */
+  async #settle(
+    key: string,
+    entries: readonly FieldWrite[],
+    options: WriteOptions,
+    row: Row | undefined,
+  ): Promise<SessionTtl | null> {
+    if (row?.written === true) return { ttlMs: ms(row.ttl_ms) };
+    if (options.limits === undefined || (!options.create && row?.found !== true)) return null;
+    const exact = await this.#exactly(key, entries, options, false);
+    return exact && { ttlMs: ms(exact.ttl_ms) };
+  }
+
+  /**
+   * Writes in a short transaction that locks the session row (claiming it when `create`) and
+   * then decides the limits from the fields themselves, throwing {@link SessionTooLargeError}
+   * (which rolls everything back) when the write would pass one. `null` when the session is
+   * missing and `create` is false.
+   */
+  async #exactly(
+    key: string,
+    entries: readonly FieldWrite[],
+    options: WriteOptions,
+    ifAbsent: boolean,
+  ): Promise<Row | null> {
+    const sql = this.#sql;
+    const batch = fieldBatch(entries, options.idleMs);
+    return this.#executor.transaction(async (tx) => {
+      if (options.create) await tx.query(sql.claimSession, [key]);
+      else if ((await tx.query(sql.lockSession, [key])).length === 0) return null;
+      const [row] = await tx.query(sql.writeExact, [
+        ...fieldParams(key, batch),
+        batch.extendMs,
+        ...limitParams(options.limits),
+        options.absoluteMs ?? null,
+        ifAbsent,
+      ]);
+      refuse(row, entries, options.limits);
+      return row ?? {};
+    });
   }
 
   async #query(sql: string, params: readonly unknown[]): Promise<Row[]> {
@@ -344,6 +388,27 @@ function bytes(value: unknown): Uint8Array {
   return view.constructor === Uint8Array
     ? view
     : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/** The limit parameters of a statement: `NULL` for none. */
+function limitParams(limits: SessionLimits | undefined): [number | null, number | null] {
+  return [limits?.maxFields ?? null, limits?.maxSessionBytes ?? null];
+}
+
+/** Throws the refusal `writeExact` reported, if it reported one. */
+function refuse(
+  row: Row | undefined,
+  entries: readonly FieldWrite[],
+  limits: SessionLimits | undefined,
+): void {
+  const limit = row?.refused;
+  if (limit !== 'maxFields' && limit !== 'maxSessionBytes') return;
+  const max = limit === 'maxFields' ? limits?.maxFields : limits?.maxSessionBytes;
+  throw new SessionTooLargeError(
+    limit,
+    max ?? 0,
+    entries.map((entry) => entry.field),
+  );
 }
 
 function ms(value: unknown): number | null {

@@ -183,8 +183,10 @@ return {1, removed}
 `;
 
 /**
- * `writeLocal`: ARGV if absent ('1' or '0'), then (name, value, ttl or '') per field.
- * Replies -1 without a live copy, else {1 if written else 0, the session's ttl or -1}.
+ * `writeLocal`: ARGV if absent ('1' or '0'), max fields and max bytes (or ''), then (name, value,
+ * ttl or '') per field. Replies -1 without a live copy, {4, limit} when the fields would take
+ * the session (the copy with the local fields over it) past a limit, else {1 if written else 0,
+ * the session's ttl or -1}. Counting reads the hash, which the limits bound.
  */
 export const WRITE_LOCAL = `${PRELUDE}
 local meta = redis.call('HMGET', key, '\\0l', '\\0e', '\\0d')
@@ -193,13 +195,42 @@ if not lease_end or lease_end <= now then return -1 end
 local session_end = earliest(tonumber(meta[2]), tonumber(meta[3]))
 local session_ttl = session_end and session_end - now or -1
 if ARGV[1] == '1' then
-  local name = ARGV[2]
+  local name = ARGV[4]
   local held = redis.call('HMGET', key, '\\0L' .. name, '\\0y' .. name, name)
   local expires = tonumber(held[2])
   if (held[1] and (not expires or expires > now)) or held[3] then return {0, session_ttl} end
 end
+local max_fields, max_bytes = tonumber(ARGV[2]), tonumber(ARGV[3])
+if max_fields then
+  local all, sizes, expiry = redis.call('HGETALL', key), {}, {}
+  for i = 1, #all, 2 do
+    local name, kind = all[i], string.sub(all[i], 1, 2)
+    if string.byte(name, 1) ~= 0 then
+      sizes[name] = sizes[name] or #name + #all[i + 1]
+    elseif kind == '\\0L' then
+      sizes[string.sub(name, 3)] = #name - 2 + #all[i + 1]
+    elseif kind == '\\0y' then
+      expiry[string.sub(name, 3)] = tonumber(all[i + 1])
+    end
+  end
+  for name, at in pairs(expiry) do
+    if at <= now then sizes[name] = nil end
+  end
+  local fields, bytes = 0, 0
+  for _, size in pairs(sizes) do fields, bytes = fields + 1, bytes + size end
+  local grown_fields, grown_bytes = fields, bytes
+  for i = 4, #ARGV, 3 do
+    local name = ARGV[i]
+    local old, new = sizes[name], #name + #ARGV[i + 1]
+    if not old then grown_fields = grown_fields + 1 end
+    grown_bytes = grown_bytes + new - (old or 0)
+    sizes[name] = new
+  end
+  if grown_fields > fields and grown_fields > max_fields then return {4, 'maxFields'} end
+  if grown_bytes > bytes and grown_bytes > max_bytes then return {4, 'maxSessionBytes'} end
+end
 local setting, deleting = {}, {}
-for i = 2, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local name, value, field_ttl = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   table.insert(setting, '\\0L' .. name); table.insert(setting, value)
   if field_ttl == '' then

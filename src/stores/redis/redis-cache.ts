@@ -11,12 +11,13 @@ import type {
   FieldTtl,
   FieldWrite,
   InsertResult,
+  SessionLimits,
   StoredField,
   StoredSession,
 } from '../../core/store-contract.ts';
 import { copyValues } from '../copied-values.ts';
 import { EVICT, FILL_COPY, READ_COPY, UPDATE_COPY, WRITE_LOCAL } from './redis-cache-scripts.ts';
-import { defineScript, integer, type ScriptCall } from './redis-commands.ts';
+import { defineScript, integer, refusal, type ScriptCall } from './redis-commands.ts';
 
 type Arg = string | Buffer;
 
@@ -94,14 +95,19 @@ export class RedisCache {
     key: string,
     entries: readonly FieldWrite[],
     ifAbsent: boolean,
+    limits?: SessionLimits,
   ): Promise<InsertResult | null> {
     const reply = (await this.#writeLocal(
       this.#hash(key),
       ifAbsent ? '1' : '0',
+      limits === undefined ? '' : String(limits.maxFields),
+      limits === undefined ? '' : String(limits.maxSessionBytes),
       ...entryArgs(entries),
-    )) as -1 | [number, number];
+    )) as -1 | [number, number | Buffer];
     if (reply === -1) return null;
-    return { written: reply[0] === 1, ttlMs: reply[1] < 0 ? null : reply[1] };
+    if (reply[0] === 4) throw refusal(reply[1], limits, entries);
+    const ttlMs = reply[1] as number;
+    return { written: reply[0] === 1, ttlMs: ttlMs < 0 ? null : ttlMs };
   }
 
   async evict(key: string, next: string, leaseMs: number, moveTo?: string): Promise<void> {

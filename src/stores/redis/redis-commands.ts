@@ -8,12 +8,14 @@
 
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { SessionTooLargeError } from '../../core/errors.ts';
 import type {
   ExpireMode,
   FieldTtl,
   FieldWrite,
   InsertResult,
   RenameResult,
+  SessionLimits,
   SessionTtl,
   StoredField,
   StoredSession,
@@ -37,6 +39,7 @@ export interface WriteArgs {
   readonly absoluteMs?: number;
   /** Write only if the first entry's field is absent. */
   readonly ifAbsent: boolean;
+  readonly limits?: SessionLimits | undefined;
 }
 
 /** The store's operations, each one script call, so one round trip. */
@@ -49,6 +52,7 @@ export interface SessionCommands {
     to: string,
     entries: readonly FieldWrite[],
     idleMs: number,
+    limits: SessionLimits | undefined,
   ): Promise<RenameResult>;
   expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null>;
   remove(key: string, field: string): Promise<boolean>;
@@ -91,19 +95,25 @@ export function defineSessionCommands(
         duration(args.idleMs),
         args.absoluteMs === undefined ? '' : duration(args.absoluteMs),
         flag(args.ifAbsent),
+        ...limitArgs(args.limits),
         ...entryArgs(entries),
-      )) as [status: number, ttl?: number];
+      )) as [status: number, ttl?: number | Buffer];
       if (reply[0] === 0) return null;
-      return { written: reply[0] === 1, ttlMs: ttlOf(reply[1]) };
+      if (reply[0] === 4) throw refusal(reply[1], args.limits, entries);
+      return { written: reply[0] === 1, ttlMs: ttlOf(reply[1] as number) };
     },
-    async rename(from, to, entries, idleMs) {
-      const reply = (await run.rename(from, to, duration(idleMs), ...entryArgs(entries))) as [
-        status: number,
-        ttl?: number,
-      ];
+    async rename(from, to, entries, idleMs, limits) {
+      const reply = (await run.rename(
+        from,
+        to,
+        duration(idleMs),
+        ...limitArgs(limits),
+        ...entryArgs(entries),
+      )) as [status: number, ttl?: number | Buffer];
       if (reply[0] === 0) return { status: 'missing' };
+      if (reply[0] === 4) throw refusal(reply[1], limits, entries);
       if (reply[0] === 3) return { status: 'collision' };
-      return { status: 'renamed', ttlMs: ttlOf(reply[1]) };
+      return { status: 'renamed', ttlMs: ttlOf(reply[1] as number) };
     },
     async expire(key, ttlMs, expireMode) {
       const ttl = ttlMs === 'persistent' ? 'p' : duration(ttlMs);
@@ -158,6 +168,26 @@ function entryArgs(entries: readonly FieldWrite[]): Arg[] {
     args.push(field, Buffer.from(value), ttl);
   }
   return args;
+}
+
+function limitArgs(limits: SessionLimits | undefined): [string, string] {
+  return limits === undefined
+    ? ['', '']
+    : [String(limits.maxFields), String(limits.maxSessionBytes)];
+}
+
+/** The error for a `{4, limit}` reply. */
+export function refusal(
+  limit: unknown,
+  limits: SessionLimits | undefined,
+  entries: readonly FieldWrite[],
+): SessionTooLargeError {
+  const name = String(limit) === 'maxFields' ? 'maxFields' : 'maxSessionBytes';
+  return new SessionTooLargeError(
+    name,
+    limits?.[name] ?? 0,
+    entries.map((entry) => entry.field),
+  );
 }
 
 /** Scripts report a persistent session as -1: a live session always has some time left. */

@@ -10,6 +10,10 @@
  * - `\0t<field>` a field's own expiry, when field TTLs are emulated.
  * - `\0n` a lower bound on every `\0t` expiry, so a script learns from one `HMGET` whether any
  *   field may have expired, and scans the hash only then. It is present whenever a `\0t` is.
+ * - `\0f` and `\0b` the session's field count and bytes (names and values), which the limits
+ *   are checked against. Never below the truth: fields that Redis expires natively are still
+ *   counted, so a write that the counts would refuse counts the hash again first. Absent when
+ *   not known (a session from before them, or after a purge), and then counted when next needed.
  *
  * The key's own expiry (`PEXPIREAT`) always equals the session's end, the earlier of `\0e` and
  * `\0d`, so Redis drops dead sessions by itself. Scripts still compare against `TIME`, because a
@@ -46,9 +50,10 @@ local function ends(e, d)
   return e or d
 end
 local function live(key)
-  local m = redis.call('HMGET', key, '\0c', '\0e', '\0d', '\0n')
+  local m = redis.call('HMGET', key, '\0c', '\0e', '\0d', '\0n', '\0f', '\0b')
   if not m[1] then return nil end
-  local s = {e = tonumber(m[2]), d = tonumber(m[3]), n = tonumber(m[4])}
+  local s = {e = tonumber(m[2]), d = tonumber(m[3]), n = tonumber(m[4]), f = tonumber(m[5]),
+    b = tonumber(m[6])}
   local x = ends(s.e, s.d)
   if x and x <= now then
     redis.call('DEL', key)
@@ -73,8 +78,14 @@ local function load(key)
       end
     end
     if s.n then redis.call('HSET', key, '\0n', s.n) else redis.call('HDEL', key, '\0n') end
+    -- Purged fields leave the counts above the truth; counting again is cheaper than tracking.
+    s.f, s.b = nil, nil
+    redis.call('HDEL', key, '\0f', '\0b')
   end
   return s
+end
+local function uncount(key, s, f, len)
+  if s.f then redis.call('HSET', key, '\0f', s.f - 1, '\0b', s.b - #f - len) end
 end
 local function left(e, d)
   local x = ends(e, d)
@@ -97,6 +108,60 @@ local function settle(key, s, e, d)
     if x then redis.call('PEXPIREAT', key, x) else redis.call('PERSIST', key) end
   end
   return left(e, d)
+end
+`;
+
+/**
+ * The limits. `admit` learns what the field triples from ARGV index `i` change in the field
+ * count and bytes, and replies the name of the limit they would pass, or nil; it leaves the new
+ * counts in `s.f` and `s.b` for `write` to store. Its cost is the session's own size at most.
+ */
+const LIMITS = String.raw`
+local function tally(key)
+  local all, f, b = redis.call('HGETALL', key), 0, 0
+  for j = 1, #all, 2 do
+    if string.byte(all[j], 1) ~= 0 then f, b = f + 1, b + #all[j] + #all[j + 1] end
+  end
+  return f, b
+end
+local function growth(key, s, i)
+  local df, db, seen = 0, 0, {}
+  for j = i, #ARGV, 3 do
+    local f = ARGV[j]
+    local old = seen[f]
+    if old == nil then
+      old = -1
+      if not s.fresh then
+        local len = redis.call('HSTRLEN', key, f)
+        if len > 0 or redis.call('HEXISTS', key, f) == 1 then old = #f + len end
+      end
+    end
+    local at = tonumber(ARGV[j + 2])
+    local new = -1
+    if not at or at > 0 then new = #f + #ARGV[j + 1] end
+    df = df + (new >= 0 and 1 or 0) - (old >= 0 and 1 or 0)
+    db = db + math.max(new, 0) - math.max(old, 0)
+    seen[f] = new
+  end
+  return df, db
+end
+local function admit(key, s, i, maxF, maxB)
+  local df, db = growth(key, s, i)
+  local exact = s.fresh
+  if exact then s.f, s.b = 0, 0 end
+  if maxF and not s.f then
+    s.f, s.b = tally(key)
+    exact = true
+  end
+  if not s.f then return nil end
+  local function over()
+    if df > 0 and s.f + df > maxF then return 'maxFields' end
+    if db > 0 and s.b + db > maxB then return 'maxSessionBytes' end
+  end
+  if maxF and over() and not exact then s.f, s.b = tally(key) end
+  local limit = maxF and over()
+  if limit then return limit end
+  s.f, s.b = s.f + df, s.b + db
 end
 `;
 
@@ -135,6 +200,7 @@ local function write(key, s, idle, i)
     end
   end
   if n and (not s.n or n < s.n) then redis.call('HSET', key, '\0n', n) end
+  if s.f then redis.call('HSET', key, '\0f', s.f, '\0b', s.b) end
   return settle(key, s, e, s.d)
 end
 `;
@@ -142,7 +208,8 @@ end
 
 /**
  * set, setMany and setIfAbsent. ARGV: create ('1'/'0'), idle ms, absolute ms (or ''), if-absent
- * ('1'/'0'), then field triples. Replies `{0}` missing, `{1, ttl}` written, `{2, ttl}` kept.
+ * ('1'/'0'), max fields and max bytes (or '' for no limits), then field triples. Replies `{0}`
+ * missing, `{1, ttl}` written, `{2, ttl}` kept, `{4, limit}` refused.
  */
 const WRITE = String.raw`
 local k = KEYS[1]
@@ -150,6 +217,12 @@ local s = load(k)
 if not s then
   if ARGV[1] ~= '1' then return {0} end
   s = {fresh = true, e = now, d = nil}
+elseif ARGV[4] == '1' and redis.call('HEXISTS', k, ARGV[7]) == 1 then
+  return {2, left(s.e, s.d)}
+end
+local limit = admit(k, s, 7, tonumber(ARGV[5]), tonumber(ARGV[6]))
+if limit then return {4, limit} end
+if s.fresh then
   local absolute = tonumber(ARGV[3])
   if absolute then
     s.d = now + absolute
@@ -157,22 +230,23 @@ if not s then
   else
     redis.call('HSET', k, '\0c', now)
   end
-elseif ARGV[4] == '1' and redis.call('HEXISTS', k, ARGV[5]) == 1 then
-  return {2, left(s.e, s.d)}
 end
-return {1, write(k, s, tonumber(ARGV[2]), 5)}
+return {1, write(k, s, tonumber(ARGV[2]), 7)}
 `;
 
 /**
- * KEYS: from, to. ARGV: idle ms, then field triples. `RENAME` carries the fields, metadata and
- * key expiry. Replies `{0}` missing, `{1, ttl}` renamed, `{3}` collision.
+ * KEYS: from, to. ARGV: idle ms, max fields and max bytes (or ''), then field triples. `RENAME`
+ * carries the fields, metadata, counts and key expiry. Replies `{0}` missing, `{1, ttl}`
+ * renamed, `{3}` collision, `{4, limit}` refused.
  */
 const RENAME = `
 local s = load(KEYS[1])
 if not s then return {0} end
 if live(KEYS[2]) then return {3} end
+local limit = admit(KEYS[1], s, 4, tonumber(ARGV[2]), tonumber(ARGV[3]))
+if limit then return {4, limit} end
 redis.call('RENAME', KEYS[1], KEYS[2])
-return {1, write(KEYS[2], s, tonumber(ARGV[1]), 2)}
+return {1, write(KEYS[2], s, tonumber(ARGV[1]), 4)}
 `;
 
 /** ARGV: ttl ms or 'p', mode 's' (set) or 'x' (extend). Replies nil when missing, else the ttl. */
@@ -232,16 +306,22 @@ return {now, all, times}
  */
 const REMOVE = String.raw`
 local k, f = KEYS[1], ARGV[1]
-if not load(k) or redis.call('HEXISTS', k, f) == 0 then return 0 end
+local s = load(k)
+if not s or redis.call('HEXISTS', k, f) == 0 then return 0 end
+uncount(k, s, f, redis.call('HSTRLEN', k, f))
 redis.call('HDEL', k, f, '\0t' .. f)
 return 1
 `;
 
 const TAKE = String.raw`
 local k, f = KEYS[1], ARGV[1]
-if not load(k) then return nil end
+local s = load(k)
+if not s then return nil end
 local v = redis.call('HGET', k, f)
-if v then redis.call('HDEL', k, f, '\0t' .. f) end
+if v then
+  uncount(k, s, f, #v)
+  redis.call('HDEL', k, f, '\0t' .. f)
+end
 return v
 `;
 
@@ -253,14 +333,20 @@ return redis.call('DEL', KEYS[1])
 
 /** The scripts for one field TTL mode. */
 export function sessionScripts(mode: FieldTtlMode): Record<ScriptName, ScriptSource> {
-  const writer = READ + SETTLE + writeFunction(mode);
+  const writer = READ + SETTLE + LIMITS + writeFunction(mode);
+  const script = (lua: string, numberOfKeys = 1): ScriptSource => ({
+    // Indentation and comments are for the reader of this file; a new connection sends every
+    // script whole.
+    lua: lua.replace(/^ +/gm, '').replace(/^--.*\n/gm, ''),
+    numberOfKeys,
+  });
   return {
-    getAll: { lua: GET_ALL[mode], numberOfKeys: 1 },
-    write: { lua: writer + WRITE, numberOfKeys: 1 },
-    rename: { lua: writer + RENAME, numberOfKeys: 2 },
-    expire: { lua: READ + SETTLE + EXPIRE, numberOfKeys: 1 },
-    remove: { lua: READ + REMOVE, numberOfKeys: 1 },
-    take: { lua: READ + TAKE, numberOfKeys: 1 },
-    delete: { lua: READ + DELETE, numberOfKeys: 1 },
+    getAll: script(GET_ALL[mode]),
+    write: script(writer + WRITE),
+    rename: script(writer + RENAME, 2),
+    expire: script(READ + SETTLE + EXPIRE),
+    remove: script(READ + REMOVE),
+    take: script(READ + TAKE),
+    delete: script(READ + DELETE),
   };
 }

@@ -25,6 +25,7 @@ import type {
   InsertResult,
   RenameOptions,
   RenameResult,
+  SessionLimits,
   SessionStore,
   SessionTtl,
   StoredSession,
@@ -192,7 +193,7 @@ export class RedisStore implements SessionStore, SessionCache {
   async rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
     const entries = checkedEntries(options.set ?? []);
     const commands = this.#commands ?? (await this.#ready());
-    return commands.rename(this.#key(from), this.#key(to), entries, options.idleMs);
+    return commands.rename(this.#key(from), this.#key(to), entries, options.idleMs, options.limits);
   }
 
   async expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null> {
@@ -216,8 +217,9 @@ export class RedisStore implements SessionStore, SessionCache {
     key: string,
     entries: readonly FieldWrite[],
     ifAbsent: boolean,
+    limits?: SessionLimits,
   ): Promise<InsertResult | null> {
-    return this.#cached().writeLocal(key, checkedEntries(entries), ifAbsent);
+    return this.#cached().writeLocal(key, checkedEntries(entries), ifAbsent, limits);
   }
 
   evict(key: string, next: string, leaseMs: number, moveTo?: string): Promise<void> {
@@ -258,6 +260,7 @@ export class RedisStore implements SessionStore, SessionCache {
       idleMs: options.idleMs,
       absoluteMs: options.absoluteMs,
       ifAbsent,
+      limits: options.limits,
     });
   }
 

@@ -65,8 +65,10 @@ describe('the ruts/postgres entries', () => {
   it('exports the store and the migration helpers from ruts/postgres', () => {
     expect(Object.keys(postgres).sort()).toEqual([
       'INIT_MIGRATION',
+      'LIMITS_MIGRATION',
       'PostgresStore',
       'initMigrationSql',
+      'limitsMigrationSql',
       'migrate',
     ]);
   });

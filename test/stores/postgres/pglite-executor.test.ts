@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../../src/core/errors.ts';
 import type { PostgresExecutor } from '../../../src/stores/postgres/executor.ts';
 import { pgliteExecutor } from '../../../src/stores/postgres/pglite-executor.ts';
-import { migrate } from '../../../src/stores/postgres/postgres-migration.ts';
+import { initMigrationSql, migrate } from '../../../src/stores/postgres/postgres-migration.ts';
 import { PostgresStore } from '../../../src/stores/postgres/postgres-store.ts';
 import { describeStoreConformance } from '../../conformance/store-conformance.ts';
 import { readField } from '../../support/read-field.ts';
@@ -138,6 +138,27 @@ describe('pgliteExecutor', () => {
       'sessions.app_session_fields',
       'sessions.app_sessions',
     ]);
+  });
+
+  it('brings tables of the init migration forward, keeping their sessions', async () => {
+    await memory.query('CREATE SCHEMA old_tables', []);
+    for (const statement of initMigrationSql({ schema: 'old_tables' }).split(';').slice(0, -1)) {
+      await memory.query(statement, []);
+    }
+    await memory.query(
+      `INSERT INTO old_tables.ruts_sessions (key, expires_at)
+       VALUES ('family1.old', now() + interval '1 hour')`,
+      [],
+    );
+    expect(await migrate(memory, { schema: 'old_tables' })).toBe(true);
+    expect(await migrate(memory, { schema: 'old_tables' })).toBe(false);
+    const store = new PostgresStore({ executor: memory, schema: 'old_tables' });
+    const limits = { maxFields: 1, maxSessionBytes: 100 };
+    await store.set('family1.old', { field: 'a', value: utf8('1') }, { ...write, limits });
+    await expect(
+      store.set('family1.old', { field: 'b', value: utf8('2') }, { ...write, limits }),
+    ).rejects.toThrow(/maxFields/);
+    expect(await readField(store, 'family1.old', 'a')).toEqual(utf8('1'));
   });
 
   it('refuses statements once closed, rather than reopening the database', async () => {

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionTooLargeError } from '../../../src/core/errors.ts';
 import { pgExecutor } from '../../../src/stores/postgres/pg-executor.ts';
 import {
   INIT_MIGRATION,
   initMigrationSql,
+  LIMITS_MIGRATION,
+  limitsMigrationSql,
   migrate,
 } from '../../../src/stores/postgres/postgres-migration.ts';
 import { PostgresStore } from '../../../src/stores/postgres/postgres-store.ts';
@@ -25,6 +28,8 @@ const EXPECTED_COLUMNS = [
   'ruts_sessions.created_at timestamp with time zone(6) not null default CURRENT_TIMESTAMP',
   'ruts_sessions.deadline timestamp with time zone(6) null',
   'ruts_sessions.expires_at timestamp with time zone(6) null',
+  'ruts_sessions.field_bytes bigint null',
+  'ruts_sessions.field_count integer null',
   "ruts_sessions.id bigint not null default nextval('ruts_sessions_id_seq'::regclass)",
   'ruts_sessions.key text not null',
 ];
@@ -74,7 +79,7 @@ async function describeSchema(pool: pg.Pool, schema: string, prefix = 'ruts_') {
   return { columns: lines(columns), constraints: lines(constraints), indexes: lines(indexes) };
 }
 
-describe('the committed Prisma migration', () => {
+describe('the committed Prisma migrations', () => {
   let db: TestSchema;
   beforeAll(async () => {
     db = await createTestSchema({ prefix: 'ruts_migration' });
@@ -83,14 +88,20 @@ describe('the committed Prisma migration', () => {
     await db?.drop();
   });
 
-  it('is one init migration in the folder layout prisma migrate deploy reads', () => {
-    expect(readMigrations().map((migration) => migration.name)).toEqual([INIT_MIGRATION]);
+  it('are the init and the limits migrations, in the folder layout prisma migrate deploy reads', () => {
+    expect(readMigrations().map((migration) => migration.name)).toEqual([
+      INIT_MIGRATION,
+      LIMITS_MIGRATION,
+    ]);
     const lock = readFileSync(`${MIGRATIONS_DIR}migration_lock.toml`, 'utf8');
     expect(lock).toMatch(/^provider = "postgresql"$/m);
   });
 
-  it('is exactly the SQL the store ships for databases without the Prisma CLI', () => {
-    expect(initMigrationSql()).toBe(readMigrations()[0]?.sql);
+  it('are exactly the SQL the store ships for databases without the Prisma CLI', () => {
+    expect(readMigrations().map((migration) => migration.sql)).toEqual([
+      initMigrationSql(),
+      limitsMigrationSql(),
+    ]);
   });
 
   it('creates the columns, keys and indexes the store queries', async () => {
@@ -157,4 +168,86 @@ describe('the committed Prisma migration', () => {
     expect(await store.expire(key, 0, 'set')).toBeNull();
     await store.close();
   });
+});
+
+describe('tables of the init migration alone', () => {
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+  const key = 'family1.from-before-limits';
+  const limited = {
+    create: false,
+    idleMs: 60_000,
+    limits: { maxFields: 3, maxSessionBytes: 1_000 },
+  };
+
+  /** A schema as the init migration left it, holding a session written back then. */
+  async function initTables(): Promise<TestSchema> {
+    const db = await createTestSchema({ prefix: 'ruts_upgrade', migrate: false });
+    await db.pool.query(initMigrationSql());
+    await db.pool.query(
+      `INSERT INTO ruts_sessions (key, expires_at) VALUES ($1, now() + interval '1 hour')`,
+      [key],
+    );
+    await db.pool.query(
+      `INSERT INTO ruts_session_fields (session_id, name, value)
+       SELECT s.id, n, '\\x0102' FROM ruts_sessions AS s, unnest(ARRAY['a', 'b', 'c']) AS n
+       WHERE s.key = $1`,
+      [key],
+    );
+    return db;
+  }
+
+  async function counters(db: TestSchema) {
+    const { rows } = await db.pool.query(
+      'SELECT field_count::float8 AS count, field_bytes::float8 AS bytes FROM ruts_sessions WHERE key = $1',
+      [key],
+    );
+    return rows[0];
+  }
+
+  it.each([
+    ['migrate()', (db: TestSchema) => migrate(pgExecutor(db.pool), { schema: db.schema })],
+    [
+      'the committed limits migration',
+      (db: TestSchema) => db.pool.query(readMigrations()[1]?.sql ?? ''),
+    ],
+  ])(
+    'are brought forward by %s, their sessions kept and counted when first limited',
+    async (_way, upgrade) => {
+      const db = await initTables();
+      try {
+        await upgrade(db);
+        expect(await describeSchema(db.pool, db.schema)).toEqual({
+          columns: EXPECTED_COLUMNS,
+          constraints: EXPECTED_CONSTRAINTS,
+          indexes: EXPECTED_INDEXES,
+        });
+        const store = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
+        expect([...((await store.getAll(key))?.fields.keys() ?? [])].sort()).toEqual([
+          'a',
+          'b',
+          'c',
+        ]);
+        expect(await counters(db)).toEqual({ count: null, bytes: null });
+
+        // Unknown counters are counted from the fields before a write that grows the session.
+        await expect(store.set(key, { field: 'd', value: utf8('d') }, limited)).rejects.toThrow(
+          SessionTooLargeError,
+        );
+        expect(await counters(db)).toEqual({ count: null, bytes: null });
+        await store.set(key, { field: 'a', value: utf8('xyz') }, limited);
+        expect(await counters(db)).toEqual({ count: 3, bytes: 4 + 3 + 3 });
+        await expect(store.set(key, { field: 'd', value: utf8('d') }, limited)).rejects.toThrow(
+          SessionTooLargeError,
+        );
+        expect(await store.remove(key, 'b')).toBe(true);
+        await store.set(key, { field: 'd', value: utf8('d') }, limited);
+        expect(await counters(db)).toEqual({ count: 3, bytes: 4 + 3 + 2 });
+        expect(await readField(store, key, 'c')).toEqual(Uint8Array.of(1, 2));
+        expect(await migrate(pgExecutor(db.pool), { schema: db.schema })).toBe(false);
+        await store.close();
+      } finally {
+        await db.drop();
+      }
+    },
+  );
 });

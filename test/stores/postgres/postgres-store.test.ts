@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/core/errors.ts';
-import type { WriteOptions } from '../../../src/core/store-contract.ts';
+import { ConfigError, SessionTooLargeError } from '../../../src/core/errors.ts';
+import type { FieldWrite, WriteOptions } from '../../../src/core/store-contract.ts';
 import type { PostgresExecutor } from '../../../src/stores/postgres/executor.ts';
 import { pgExecutor } from '../../../src/stores/postgres/pg-executor.ts';
 import {
@@ -29,6 +29,9 @@ const write = (extra: Partial<WriteOptions> = {}): WriteOptions => ({
   idleMs: 60_000,
   ...extra,
 });
+const limited = (maxFields: number, maxSessionBytes = 1 << 20, extra: Partial<WriteOptions> = {}) =>
+  write({ limits: { maxFields, maxSessionBytes }, ...extra });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts the statements an executor runs. */
 function counting(inner: PostgresExecutor) {
@@ -168,6 +171,229 @@ describe('PostgresStore', () => {
       for (let i = 0; i < 40; i++)
         expect(session?.fields.get(`f${i}`)?.value).toEqual(utf8(`new ${i}`));
       expect(session?.createdAt).toBeGreaterThan(Date.now() - 60_000);
+    });
+  });
+
+  describe('session limits beyond the conformance suite', () => {
+    /** The session row's counters, and what its live fields really hold. */
+    async function tally(key: string) {
+      const { rows } = await db.pool.query(
+        `SELECT s.field_count::float8 AS count, s.field_bytes::float8 AS bytes,
+           (SELECT count(*) FROM ruts_session_fields AS f
+             WHERE f.session_id = s.id AND coalesce(f.expires_at, 'infinity') > now())::float8
+             AS live_count,
+           (SELECT coalesce(sum(octet_length(f.name) + octet_length(f.value)), 0)
+             FROM ruts_session_fields AS f
+             WHERE f.session_id = s.id AND coalesce(f.expires_at, 'infinity') > now())::float8
+             AS live_bytes
+         FROM ruts_sessions AS s WHERE s.key = $1`,
+        [key],
+      );
+      return rows[0] as {
+        count: number | null;
+        bytes: number | null;
+        live_count: number;
+        live_bytes: number;
+      };
+    }
+
+    /** Waits until a statement on this test's tables waits for a lock. */
+    async function untilWaiting(fragment: string): Promise<void> {
+      for (let attempt = 0; attempt < 500; attempt++) {
+        const { rows } = await db.pool.query(
+          `SELECT count(*)::float8 AS waiting FROM pg_stat_activity
+           WHERE wait_event_type = 'Lock' AND query LIKE $1 AND query LIKE $2`,
+          [`%"${db.schema}"%`, `%${fragment}%`],
+        );
+        if (rows[0]?.waiting > 0) return;
+        await sleep(10);
+      }
+      throw new Error('the write never waited for the lock');
+    }
+
+    it('checks the limits of the common writes in their one statement', async () => {
+      const { executor, counter } = counting(pgExecutor(db.pool));
+      const counted = new PostgresStore({ executor, schema: db.schema });
+      const key = 'family1.limited-one-statement';
+      await counted.setMany(
+        key,
+        ['a', 'b'].map((field) => ({ field, value: utf8(field) })),
+        limited(3),
+      );
+      await counted.set(
+        key,
+        { field: 'c', value: utf8('c') },
+        limited(3, 1 << 20, { create: false }),
+      );
+      await counted.set(key, { field: 'a', value: utf8('A') }, limited(3));
+      await counted.setMany(
+        key,
+        [{ field: 'b', value: utf8('B') }],
+        limited(3, 1 << 20, { create: false }),
+      );
+      expect(counter.statements).toBe(4);
+      expect(await tally(key)).toEqual({ count: 3, bytes: 6, live_count: 3, live_bytes: 6 });
+    });
+
+    it('leaves the counters above what removals, takes and expiry free, until a recount', async () => {
+      const key = 'family1.counters-fall-by-recount';
+      await store.setMany(
+        key,
+        [
+          { field: 'a', value: utf8('aaaa') },
+          { field: 'b', value: utf8('b') },
+          { field: 'c', value: utf8('c'), ttlMs: 200 },
+        ],
+        limited(3),
+      );
+      expect(await tally(key)).toEqual({ count: 3, bytes: 9, live_count: 3, live_bytes: 9 });
+      await store.remove(key, 'a');
+      await store.take(key, 'b');
+      await sleep(400);
+      expect(await tally(key)).toEqual({ count: 3, bytes: 9, live_count: 0, live_bytes: 0 });
+      // A fourth field is more than the counters allow, so the session is counted again.
+      await store.set(key, { field: 'd', value: utf8('dd') }, limited(3));
+      expect(await tally(key)).toEqual({ count: 1, bytes: 3, live_count: 1, live_bytes: 3 });
+      const { rows } = await db.pool.query(
+        `SELECT count(*)::float8 AS rows FROM ruts_session_fields AS f JOIN ruts_sessions AS s
+           ON f.session_id = s.id WHERE s.key = $1`,
+        [key],
+      );
+      expect(rows[0]?.rows).toBe(1);
+    });
+
+    it('grows the counters by what a replaced field grows, and unknown counters not at all', async () => {
+      const key = 'family1.counters-grow';
+      await store.setMany(key, [{ field: 'a', value: utf8('aa') }], write());
+      await store.set(key, { field: 'a', value: utf8('a') }, write());
+      await store.set(key, { field: 'a', value: utf8('aaaa') }, write({ create: false }));
+      await store.setMany(key, [{ field: 'b', value: utf8('b') }], write({ create: false }));
+      // Shrinking `a` gave nothing back; growing it again took only what it grew past 'aa'.
+      expect(await tally(key)).toEqual({ count: 2, bytes: 8, live_count: 2, live_bytes: 7 });
+      await db.pool.query(
+        'UPDATE ruts_sessions SET field_count = NULL, field_bytes = NULL WHERE key = $1',
+        [key],
+      );
+      await store.set(key, { field: 'c', value: utf8('c') }, write());
+      await store.set(key, { field: 'd', value: utf8('d') }, write({ create: false }));
+      expect(await tally(key)).toMatchObject({ count: null, bytes: null, live_count: 4 });
+      // setIfAbsent decides after the lock, so it knows the totals exactly.
+      await store.setIfAbsent(key, { field: 'e', value: utf8('e') }, write());
+      expect(await tally(key)).toEqual({ count: 5, bytes: 13, live_count: 5, live_bytes: 13 });
+    });
+
+    it('counts a session recreated after it expired from its new fields alone', async () => {
+      const key = 'family1.counters-recreated';
+      await store.setMany(
+        key,
+        ['a', 'b', 'c'].map((field) => ({ field, value: utf8(field) })),
+        write(),
+      );
+      await db.pool.query(
+        "UPDATE ruts_sessions SET expires_at = now() - interval '1 second' WHERE key = $1",
+        [key],
+      );
+      await store.set(key, { field: 'z', value: utf8('zz') }, limited(1));
+      expect(await tally(key)).toEqual({ count: 1, bytes: 3, live_count: 1, live_bytes: 3 });
+    });
+
+    it('carries the counters through a rename, counting the fields moved', async () => {
+      const [from, to] = ['family1.counters-from', 'family1.counters-to'];
+      await store.setMany(
+        from,
+        [
+          { field: 'a', value: utf8('a') },
+          { field: 'b', value: utf8('b') },
+        ],
+        write(),
+      );
+      await store.remove(from, 'b');
+      expect(await store.rename(from, to, { idleMs: 60_000 })).toMatchObject({ status: 'renamed' });
+      expect(await tally(to)).toEqual({ count: 1, bytes: 2, live_count: 1, live_bytes: 2 });
+      await store.rename(to, from, {
+        idleMs: 60_000,
+        set: [{ field: 'c', value: utf8('cc') }],
+        limits: { maxFields: 2, maxSessionBytes: 100 },
+      });
+      expect(await tally(from)).toEqual({ count: 2, bytes: 5, live_count: 2, live_bytes: 5 });
+    });
+
+    it('charges a write in full when its snapshot is older than a recount', async () => {
+      // The write's snapshot shows `a`, which is removed before the session is recounted while
+      // the write waits for the row lock. Trusting its snapshot, the write would add `a` back
+      // for nothing and leave three fields under a limit of two.
+      const key = 'family1.stale-snapshot';
+      const two = limited(2);
+      await store.setMany(
+        key,
+        ['a', 'b'].map((field) => ({ field, value: utf8(field) })),
+        two,
+      );
+      const locker = await db.pool.connect();
+      try {
+        await locker.query('BEGIN');
+        await locker.query('SELECT 1 FROM ruts_sessions WHERE key = $1 FOR UPDATE', [key]);
+        const pending = store
+          .set(key, { field: 'a', value: utf8('a') }, { ...two, create: false })
+          .then(
+            () => 'written',
+            (error: unknown) => error,
+          );
+        await untilWaiting('seen AS');
+        expect(await store.remove(key, 'a')).toBe(true);
+        // What a recount and a write of `c` leave behind.
+        await locker.query(
+          `INSERT INTO ruts_session_fields (session_id, name, value)
+           SELECT id, 'c', 'c'::bytea FROM ruts_sessions WHERE key = $1`,
+          [key],
+        );
+        await locker.query(
+          'UPDATE ruts_sessions SET field_count = 2, field_bytes = 4 WHERE key = $1',
+          [key],
+        );
+        await locker.query('COMMIT');
+        expect(await pending).toBeInstanceOf(SessionTooLargeError);
+      } finally {
+        locker.release();
+      }
+      expect([...((await store.getAll(key))?.fields.keys() ?? [])].sort()).toEqual(['b', 'c']);
+    });
+
+    it('keeps the counters at or above the live fields through racing writes, removals and recounts', async () => {
+      const key = 'family1.counters-race';
+      await store.set(key, { field: 'f0', value: utf8('x') }, write());
+      const value = (i: number) => new Uint8Array(1 + (i % 7));
+      const operations = Array.from({ length: 300 }, (_, i) => {
+        const field = `f${i % 9}`;
+        const entry: FieldWrite = { field, value: value(i) };
+        const options = limited(6 + (i % 3), 40, { create: i % 2 === 0 });
+        switch (i % 6) {
+          case 0:
+            return store.set(key, entry, options);
+          case 1:
+            return store.setMany(
+              key,
+              [entry, { field: `f${(i + 4) % 9}`, value: value(i + 1) }],
+              options,
+            );
+          case 2:
+            return store.remove(key, field);
+          case 3:
+            return store.set(key, entry, write({ create: false }));
+          case 4:
+            return store.take(key, field);
+          default:
+            return store.setIfAbsent(key, entry, options);
+        }
+      });
+      const results = await Promise.allSettled(operations);
+      for (const result of results) {
+        if (result.status === 'rejected')
+          expect(result.reason).toBeInstanceOf(SessionTooLargeError);
+      }
+      const { count, bytes, live_count, live_bytes } = await tally(key);
+      expect(count).toBeGreaterThanOrEqual(live_count);
+      expect(bytes).toBeGreaterThanOrEqual(live_bytes);
     });
   });
 

@@ -106,7 +106,18 @@ describe('RedisStore on standalone Redis', () => {
       expect(await client.type(rawKey(prefix, to))).toBe('hash');
       // User fields, plus metadata under names no user field can have.
       expect(await hashFields(client, rawKey(prefix, to))).toEqual(
-        ['\\0c', '\\0d', '\\0n', '\\0tshort', 'forever', 'new', 'plain', 'short'].sort(),
+        [
+          '\\0b',
+          '\\0c',
+          '\\0d',
+          '\\0f',
+          '\\0n',
+          '\\0tshort',
+          'forever',
+          'new',
+          'plain',
+          'short',
+        ].sort(),
       );
     });
 
@@ -177,13 +188,33 @@ describe('RedisStore on standalone Redis', () => {
       expect(next).toBe(Number(await client.hget(raw, '\0tlong')));
     });
 
+    it('counts a session again when its counts are missing, as from before they existed', async () => {
+      const key = storeKey();
+      const raw = rawKey(prefix, key);
+      const limits = { maxFields: 3, maxSessionBytes: 1_000 };
+      await store.setMany(
+        key,
+        ['a', 'b', 'c'].map((field) => ({ field, value: value(field) })),
+        write(),
+      );
+      await client.hdel(raw, '\0f', '\0b');
+      await store.set(key, { field: 'a', value: value('A') }, write());
+      expect(await hashFields(client, raw)).not.toContain('\\0f');
+      await expect(
+        store.set(key, { field: 'd', value: value('d') }, write({ limits })),
+      ).rejects.toMatchObject({ code: 'RUTS_SESSION_TOO_LARGE', limit: 'maxFields' });
+      await store.set(key, { field: 'b', value: value('BB') }, write({ limits }));
+      expect(await client.hmget(raw, '\0f', '\0b')).toEqual(['3', '7']);
+    });
+
     it('drops the expiry bookkeeping once no field has a ttl of its own', async () => {
       const key = storeKey();
       const raw = rawKey(prefix, key);
       await store.set(key, { field: 'a', value: value('1'), ttlMs: 200 }, write());
       await store.set(key, { field: 'a', value: value('2') }, write());
-      expect(await hashFields(client, raw)).toEqual(['\\0c', '\\0e', '\\0n', 'a']);
+      expect(await hashFields(client, raw)).toEqual(['\\0b', '\\0c', '\\0e', '\\0f', '\\0n', 'a']);
       await sleep(400);
+      // The purge leaves the counts to be taken again by the next write that needs them.
       await store.set(key, { field: 'b', value: value('3') }, write());
       expect(await hashFields(client, raw)).toEqual(['\\0c', '\\0e', 'a', 'b']);
     });
