@@ -26,12 +26,10 @@
  * ## Counters
  * `sessions.field_count` and `field_bytes` are an upper bound of the session's live fields (a
  * field counts its name's and its value's bytes; `NULL`: not known, as in rows from before
- * them), so the limits are checked on the row that every growing write locks anyway. A write adds
- * what it grows the session by as its snapshot shows the fields, and only an exact recount ever
- * lowers them, so a snapshot older than the lock can only make them overcount; unless the row
- * was recounted (or recreated) since that snapshot, which its `xmin` shows, and then the write
- * charges its fields in full. A write they would refuse is decided again by `writeExact`, after
- * the lock, from the fields themselves.
+ * them), so the limits are checked on the row that every growing write locks anyway. A write
+ * adds its fields in full, whatever they replace, and only an exact recount ever lowers them:
+ * no snapshot, however old, can make them undercount. A write they would refuse is decided
+ * again by `writeExact`, after the lock, from the fields themselves.
  *
  * ## Parameters of a field batch
  * `$1` key, `$2` names `text[]`, `$3` every value concatenated into one `bytea`, `$4` 1-based
@@ -76,15 +74,6 @@ function fresh(extendMs: string, absoluteMs: string): string {
 }
 
 /**
- * What a write adds to the counters of the session row `alias`: `seen`, by the fields its
- * snapshot showed, while the row is still the version that snapshot saw (a later version may be
- * an exact recount that no longer counts a field the snapshot showed), else `full`.
- */
-function growth(alias: string, version: string, seen: string, full: string): string {
-  return `CASE WHEN ${alias}.xmin = ${version} THEN ${seen} ELSE ${full} END`;
-}
-
-/**
  * Whether growing the counters of `alias` by `count` and `bytes` keeps within the limits
  * `maxFields` and `maxBytes` (`NULL`: none). A count the write does not grow is never refused;
  * unknown (`NULL`) counters refuse the rest.
@@ -116,8 +105,8 @@ export interface PostgresStatements {
    */
   readonly create: string;
   /**
-   * Field batch `$1..$10`: writes only to a live session. One row: `written`, `found` (whether
-   * the snapshot showed the session live) and `ttl_ms`.
+   * Field batch `$1..$10`: writes only to a live session. One row: `written` (false when the
+   * session is missing or the counters refused it) and `ttl_ms`.
    */
   readonly update: string;
   /**
@@ -166,60 +155,30 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     ON CONFLICT (session_id, name)
     DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`;
 
-  /** The live session `$1` as the statement's snapshot shows it: its id and row version. */
-  const seen = `seen AS (
-        SELECT s.id, s.xmin AS version FROM ${S} AS s WHERE s.key = $1 AND ${live('s')}
-      )`;
+  /** What a batch adds to the counters: every field in full, whatever it replaces. */
+  const batchCount = 'cardinality($2::text[])';
+  const batchBytes = `(SELECT coalesce(sum(octet_length(w.name) + w.len), 0)
+        FROM unnest($2::text[], $5::int[]) AS w(name, len))`;
 
-  /**
-   * What the batch adds to the counters: `n_seen` and `b_seen` as the snapshot shows the fields
-   * (a field already live adds only what its value grows by), `n_all` and `b_all` in full. It
-   * reads the session's own field rows and nothing else.
-   */
-  const batchGrowth = `growth AS (
-        SELECT count(*) FILTER (WHERE o.len IS NULL) AS n_seen,
-          coalesce(sum(CASE WHEN o.len IS NULL THEN octet_length(w.name) + w.len
-            ELSE greatest(w.len - o.len, 0) END), 0) AS b_seen,
-          count(*) AS n_all, coalesce(sum(octet_length(w.name) + w.len), 0) AS b_all
-        FROM unnest($2::text[], $5::int[]) AS w(name, len)
-        LEFT JOIN LATERAL (
-          SELECT octet_length(f.value) AS len FROM ${F} AS f, seen
-          WHERE f.session_id = seen.id AND f.name = w.name AND ${live('f')}
-        ) AS o ON true
-      )`;
-
-  /** Extends the live session the snapshot saw and grows its counters, within the limits. */
-  const extendSeen = (extendMs: string, maxFields: string, maxBytes: string) => {
-    const count = growth('s', 'seen.version', 'growth.n_seen', 'growth.n_all');
-    const bytes = growth('s', 'seen.version', 'growth.b_seen', 'growth.b_all');
+  /** Extends the live session `$1` and grows its counters, within the limits. */
+  const extendLive = (
+    extendMs: string,
+    maxFields: string,
+    maxBytes: string,
+    count: string,
+    bytes: string,
+  ) =>
     // The WHERE is evaluated again on the latest row version once its lock is granted, so
     // racing writers are checked against each other's counters.
-    return `sess AS (
+    `sess AS (
         UPDATE ${S} AS s SET expires_at = ${extended('s', extendMs)},
           field_count = s.field_count + ${count}, field_bytes = s.field_bytes + ${bytes}
-        FROM seen, growth
-        WHERE s.id = seen.id AND ${live('s')} AND ${fits('s', count, bytes, maxFields, maxBytes)}
+        WHERE s.key = $1 AND ${live('s')} AND ${fits('s', count, bytes, maxFields, maxBytes)}
         RETURNING s.id, s.expires_at
       )`;
-  };
 
-  const reportUpdate = `SELECT EXISTS (SELECT 1 FROM sess) AS written,
-        EXISTS (SELECT 1 FROM seen) AS found,
+  const reportWrite = `SELECT EXISTS (SELECT 1 FROM sess) AS written,
         (SELECT ${remaining('expires_at')} FROM sess) AS ttl_ms`;
-
-  // An existing row's counters grow as in extendSeen; `excluded` holds the batch's full totals.
-  const createCount = growth(
-    's',
-    '(SELECT version FROM seen)',
-    '(SELECT n_seen FROM growth)',
-    'excluded.field_count',
-  );
-  const createBytes = growth(
-    's',
-    '(SELECT version FROM seen)',
-    '(SELECT b_seen FROM growth)',
-    'excluded.field_bytes',
-  );
 
   return {
     // One round trip, one lookup of the key. The session's columns come once, in a row of
@@ -245,24 +204,27 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     // no row has `written`.
     create: `WITH old AS (
         SELECT s.expires_at <= now() AS expired FROM ${S} AS s WHERE s.key = $1 FOR UPDATE
-      ), ${seen}, ${batchGrowth}, sess AS (
+      ), batch AS (
+        SELECT ${batchCount} AS n, ${batchBytes} AS b
+      ), sess AS (
         INSERT INTO ${S} AS s (key, created_at, expires_at, deadline, field_count, field_bytes)
-        SELECT $1, now(), ${fresh('$8', '$11')}, ${after('$11')}, growth.n_all, growth.b_all
+        SELECT $1, now(), ${fresh('$8', '$11')}, ${after('$11')}, batch.n, batch.b
         -- Reading from old makes the insert wait for it, so the lock is taken first.
-        FROM (SELECT count(*) FROM old) AS locked, growth
+        FROM (SELECT count(*) FROM old) AS locked, batch
         -- A new or recreated session holds the batch alone, which must fit.
-        WHERE ($9::int8 IS NULL OR growth.n_all = 0 OR growth.n_all <= $9::int8)
-          AND ($10::int8 IS NULL OR growth.b_all = 0 OR growth.b_all <= $10::int8)
+        WHERE ($9::int8 IS NULL OR batch.n = 0 OR batch.n <= $9::int8)
+          AND ($10::int8 IS NULL OR batch.b = 0 OR batch.b <= $10::int8)
         ON CONFLICT (key) DO UPDATE SET
           created_at = CASE WHEN s.expires_at <= now() THEN excluded.created_at ELSE s.created_at END,
           deadline = CASE WHEN s.expires_at <= now() THEN excluded.deadline ELSE s.deadline END,
           expires_at = CASE WHEN s.expires_at <= now() THEN excluded.expires_at
             ELSE ${extended('s', '$8')} END,
           field_count = CASE WHEN s.expires_at <= now() THEN excluded.field_count
-            ELSE s.field_count + ${createCount} END,
+            ELSE s.field_count + excluded.field_count END,
           field_bytes = CASE WHEN s.expires_at <= now() THEN excluded.field_bytes
-            ELSE s.field_bytes + ${createBytes} END
-        WHERE s.expires_at <= now() OR ${fits('s', createCount, createBytes)}
+            ELSE s.field_bytes + excluded.field_bytes END
+        WHERE s.expires_at <= now()
+          OR ${fits('s', 'excluded.field_count', 'excluded.field_bytes')}
         RETURNING s.id, s.expires_at
       ), stale AS (
         DELETE FROM ${F} AS f USING sess
@@ -272,33 +234,23 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
       ), written AS (
         ${upsertFields('sess')}
       )
-      SELECT EXISTS (SELECT 1 FROM sess) AS written,
-        (SELECT ${remaining('expires_at')} FROM sess) AS ttl_ms`,
+      ${reportWrite}`,
 
-    update: `WITH ${seen}, ${batchGrowth}, ${extendSeen('$8', '$9', '$10')}, stale AS (
+    update: `WITH ${extendLive('$8', '$9', '$10', batchCount, batchBytes)}, stale AS (
         DELETE FROM ${F} AS f USING sess WHERE f.session_id = sess.id AND f.name = ANY($7::text[])
       ), written AS (
         ${upsertFields('sess')}
       )
-      ${reportUpdate}`,
+      ${reportWrite}`,
 
-    updateOne: `WITH ${seen}, growth AS (
-        SELECT (o.len IS NULL)::int AS n_seen,
-          CASE WHEN o.len IS NULL THEN octet_length($2::text) + octet_length($3::bytea)
-            ELSE greatest(octet_length($3::bytea) - o.len, 0) END AS b_seen,
-          1 AS n_all, octet_length($2::text) + octet_length($3::bytea) AS b_all
-        FROM (SELECT (
-          SELECT octet_length(f.value) FROM ${F} AS f, seen
-          WHERE f.session_id = seen.id AND f.name = $2::text AND ${live('f')}
-        ) AS len) AS o
-      ), ${extendSeen('$5', '$6', '$7')}, written AS (
+    updateOne: `WITH ${extendLive('$5', '$6', '$7', '1', 'octet_length($2::text) + octet_length($3::bytea)')}, written AS (
         INSERT INTO ${F} AS f (session_id, name, value, expires_at)
         SELECT sess.id, $2::text, $3::bytea, CASE WHEN $4::float8 > 0 THEN ${after('$4')} END
         FROM sess
         ON CONFLICT (session_id, name)
         DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
       )
-      ${reportUpdate}`,
+      ${reportWrite}`,
 
     // The placeholder expires at now(), so the next statement of the transaction sees it as
     // dead and creates the session properly. DO UPDATE ... WHERE false updates nothing but

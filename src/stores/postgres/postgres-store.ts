@@ -293,8 +293,9 @@ export class PostgresStore implements SessionStore, SweepableStore {
   }
 
   /**
-   * The outcome of a one-statement write. When the counters refused it (or were not known), it
-   * is decided again from the session's fields; a session the snapshot did not show is missing.
+   * The outcome of a one-statement write. One that did not write (the session is missing, or
+   * its counters refused the write or were not known) is decided again from the session's
+   * fields, when it has limits; without them, only a missing session writes nothing.
    */
   async #settle(
     key: string,
@@ -303,7 +304,7 @@ export class PostgresStore implements SessionStore, SweepableStore {
     row: Row | undefined,
   ): Promise<SessionTtl | null> {
     if (row?.written === true) return { ttlMs: ms(row.ttl_ms) };
-    if (options.limits === undefined || (!options.create && row?.found !== true)) return null;
+    if (options.limits === undefined) return null;
     const exact = await this.#exactly(key, entries, options, false);
     return exact && { ttlMs: ms(exact.ttl_ms) };
   }

@@ -262,14 +262,14 @@ describe('PostgresStore', () => {
       expect(rows[0]?.rows).toBe(1);
     });
 
-    it('grows the counters by what a replaced field grows, and unknown counters not at all', async () => {
+    it('grows the counters by every field written, in full, and unknown counters not at all', async () => {
       const key = 'family1.counters-grow';
       await store.setMany(key, [{ field: 'a', value: utf8('aa') }], write());
       await store.set(key, { field: 'a', value: utf8('a') }, write());
       await store.set(key, { field: 'a', value: utf8('aaaa') }, write({ create: false }));
       await store.setMany(key, [{ field: 'b', value: utf8('b') }], write({ create: false }));
-      // Shrinking `a` gave nothing back; growing it again took only what it grew past 'aa'.
-      expect(await tally(key)).toEqual({ count: 2, bytes: 8, live_count: 2, live_bytes: 7 });
+      // Each write is charged in full, whatever it replaced: only a recount lowers the counters.
+      expect(await tally(key)).toEqual({ count: 4, bytes: 12, live_count: 2, live_bytes: 7 });
       await db.pool.query(
         'UPDATE ruts_sessions SET field_count = NULL, field_bytes = NULL WHERE key = $1',
         [key],
@@ -318,10 +318,10 @@ describe('PostgresStore', () => {
       expect(await tally(from)).toEqual({ count: 2, bytes: 5, live_count: 2, live_bytes: 5 });
     });
 
-    it('charges a write in full when its snapshot is older than a recount', async () => {
+    it('never undercounts a write whose snapshot is older than a recount', async () => {
       // The write's snapshot shows `a`, which is removed before the session is recounted while
-      // the write waits for the row lock. Trusting its snapshot, the write would add `a` back
-      // for nothing and leave three fields under a limit of two.
+      // the write waits for the row lock. Had the write charged only what its snapshot showed
+      // it growing, it would add `a` back for nothing and leave three fields under a limit of two.
       const key = 'family1.stale-snapshot';
       const two = limited(2);
       await store.setMany(
@@ -339,7 +339,8 @@ describe('PostgresStore', () => {
             () => 'written',
             (error: unknown) => error,
           );
-        await untilWaiting('seen AS');
+        // The counters (2 of 2) refuse the write at once, so it waits in the exact decision.
+        await untilWaiting('SELECT 1 AS found');
         expect(await store.remove(key, 'a')).toBe(true);
         // What a recount and a write of `c` leave behind.
         await locker.query(
