@@ -1,3 +1,3 @@
 -- AlterTable
-ALTER TABLE "ruts_sessions" ADD COLUMN IF NOT EXISTS "field_count" INTEGER,
+ALTER TABLE "ruts_sessions" ADD COLUMN IF NOT EXISTS "field_count" BIGINT,
 ADD COLUMN IF NOT EXISTS "field_bytes" BIGINT;

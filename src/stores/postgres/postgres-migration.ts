@@ -106,7 +106,7 @@ export function limitsMigrationSteps(options: MigrationOptions = {}): MigrationS
     {
       label: 'AlterTable',
       sql:
-        `ALTER TABLE ${sessions} ADD COLUMN IF NOT EXISTS "field_count" INTEGER,\n` +
+        `ALTER TABLE ${sessions} ADD COLUMN IF NOT EXISTS "field_count" BIGINT,\n` +
         'ADD COLUMN IF NOT EXISTS "field_bytes" BIGINT',
     },
   ];

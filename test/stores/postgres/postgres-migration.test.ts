@@ -29,7 +29,7 @@ const EXPECTED_COLUMNS = [
   'ruts_sessions.deadline timestamp with time zone(6) null',
   'ruts_sessions.expires_at timestamp with time zone(6) null',
   'ruts_sessions.field_bytes bigint null',
-  'ruts_sessions.field_count integer null',
+  'ruts_sessions.field_count bigint null',
   "ruts_sessions.id bigint not null default nextval('ruts_sessions_id_seq'::regclass)",
   'ruts_sessions.key text not null',
 ];
