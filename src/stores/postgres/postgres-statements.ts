@@ -74,21 +74,23 @@ function fresh(extendMs: string, absoluteMs: string): string {
 }
 
 /**
- * Whether growing the counters of `alias` by `count` and `bytes` keeps within the limits
- * `maxFields` and `maxBytes` (`NULL`: none). A count the write does not grow is never refused;
- * unknown (`NULL`) counters refuse the rest.
+ * Whether growing the counters `fields` and `bytes` by `count` and `bytes` keeps within the
+ * limits `$9` and `$10` (or the parameters given; `NULL`: none). A count the write does not grow
+ * is never refused; unknown (`NULL`) counters refuse the rest.
  */
 function fits(
-  alias: string,
-  count: string,
-  bytes: string,
+  [fields, bytes]: [string, string],
+  [count, size]: [string, string],
   maxFields = '$9',
   maxBytes = '$10',
 ): string {
-  return `(${maxFields}::int8 IS NULL OR ${count} = 0
-        OR ${alias}.field_count + ${count} <= ${maxFields}::int8)
-      AND (${maxBytes}::int8 IS NULL OR ${bytes} = 0
-        OR ${alias}.field_bytes + ${bytes} <= ${maxBytes}::int8)`;
+  return `(${maxFields}::int8 IS NULL OR ${count} = 0 OR ${fields} + ${count} <= ${maxFields}::int8)
+      AND (${maxBytes}::int8 IS NULL OR ${size} = 0 OR ${bytes} + ${size} <= ${maxBytes}::int8)`;
+}
+
+/** The counters of the session row `alias`, for {@link fits}. */
+function counters(alias: string): [string, string] {
+  return [`${alias}.field_count`, `${alias}.field_bytes`];
 }
 
 /** Every statement of one store, as fixed text: the pg executor prepares each once. */
@@ -173,7 +175,8 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     `sess AS (
         UPDATE ${S} AS s SET expires_at = ${extended('s', extendMs)},
           field_count = s.field_count + ${count}, field_bytes = s.field_bytes + ${bytes}
-        WHERE s.key = $1 AND ${live('s')} AND ${fits('s', count, bytes, maxFields, maxBytes)}
+        WHERE s.key = $1 AND ${live('s')}
+          AND ${fits(counters('s'), [count, bytes], maxFields, maxBytes)}
         RETURNING s.id, s.expires_at
       )`;
 
@@ -212,8 +215,7 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
         -- Reading from old makes the insert wait for it, so the lock is taken first.
         FROM (SELECT count(*) FROM old) AS locked, batch
         -- A new or recreated session holds the batch alone, which must fit.
-        WHERE ($9::int8 IS NULL OR batch.n = 0 OR batch.n <= $9::int8)
-          AND ($10::int8 IS NULL OR batch.b = 0 OR batch.b <= $10::int8)
+        WHERE ${fits(['0', '0'], ['batch.n', 'batch.b'])}
         ON CONFLICT (key) DO UPDATE SET
           created_at = CASE WHEN s.expires_at <= now() THEN excluded.created_at ELSE s.created_at END,
           deadline = CASE WHEN s.expires_at <= now() THEN excluded.deadline ELSE s.deadline END,
@@ -224,7 +226,7 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
           field_bytes = CASE WHEN s.expires_at <= now() THEN excluded.field_bytes
             ELSE s.field_bytes + excluded.field_bytes END
         WHERE s.expires_at <= now()
-          OR ${fits('s', 'excluded.field_count', 'excluded.field_bytes')}
+          OR ${fits(counters('s'), ['excluded.field_count', 'excluded.field_bytes'])}
         RETURNING s.id, s.expires_at
       ), stale AS (
         DELETE FROM ${F} AS f USING sess

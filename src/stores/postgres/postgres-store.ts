@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 
-import { ConfigError, SessionTooLargeError } from '../../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type {
   ExpireMode,
   FieldTtl,
@@ -27,6 +27,7 @@ import type {
   SweepableStore,
   WriteOptions,
 } from '../../core/store-contract.ts';
+import { limitRefusal } from '../limit-refusal.ts';
 import type { PostgresExecutor } from './executor.ts';
 import { extensionMs, fieldBatch, fieldParams } from './postgres-field-batch.ts';
 import { type MigrationOptions, migrate } from './postgres-migration.ts';
@@ -402,14 +403,8 @@ function refuse(
   entries: readonly FieldWrite[],
   limits: SessionLimits | undefined,
 ): void {
-  const limit = row?.refused;
-  if (limit !== 'maxFields' && limit !== 'maxSessionBytes') return;
-  const max = limit === 'maxFields' ? limits?.maxFields : limits?.maxSessionBytes;
-  throw new SessionTooLargeError(
-    limit,
-    max ?? 0,
-    entries.map((entry) => entry.field),
-  );
+  const refusal = limitRefusal(row?.refused, limits, entries);
+  if (refusal) throw refusal;
 }
 
 function ms(value: unknown): number | null {

@@ -16,8 +16,9 @@ import type {
   StoredSession,
 } from '../../core/store-contract.ts';
 import { copyValues } from '../copied-values.ts';
+import { limitRefusal } from '../limit-refusal.ts';
 import { EVICT, FILL_COPY, READ_COPY, UPDATE_COPY, WRITE_LOCAL } from './redis-cache-scripts.ts';
-import { defineScript, integer, refusal, type ScriptCall } from './redis-commands.ts';
+import { defineScript, integer, type ScriptCall } from './redis-commands.ts';
 
 type Arg = string | Buffer;
 
@@ -105,7 +106,7 @@ export class RedisCache {
       ...entryArgs(entries),
     )) as -1 | [number, number | Buffer];
     if (reply === -1) return null;
-    if (reply[0] === 4) throw refusal(reply[1], limits, entries);
+    if (reply[0] === 4) throw limitRefusal(reply[1], limits, entries);
     const ttlMs = reply[1] as number;
     return { written: reply[0] === 1, ttlMs: ttlMs < 0 ? null : ttlMs };
   }

@@ -8,7 +8,6 @@
 
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { SessionTooLargeError } from '../../core/errors.ts';
 import type {
   ExpireMode,
   FieldTtl,
@@ -21,6 +20,7 @@ import type {
   StoredSession,
 } from '../../core/store-contract.ts';
 import { copyValues } from '../copied-values.ts';
+import { limitRefusal } from '../limit-refusal.ts';
 import {
   type FieldTtlMode,
   type ScriptName,
@@ -99,7 +99,7 @@ export function defineSessionCommands(
         ...entryArgs(entries),
       )) as [status: number, ttl?: number | Buffer];
       if (reply[0] === 0) return null;
-      if (reply[0] === 4) throw refusal(reply[1], args.limits, entries);
+      if (reply[0] === 4) throw limitRefusal(reply[1], args.limits, entries);
       return { written: reply[0] === 1, ttlMs: ttlOf(reply[1] as number) };
     },
     async rename(from, to, entries, idleMs, limits) {
@@ -111,7 +111,7 @@ export function defineSessionCommands(
         ...entryArgs(entries),
       )) as [status: number, ttl?: number | Buffer];
       if (reply[0] === 0) return { status: 'missing' };
-      if (reply[0] === 4) throw refusal(reply[1], limits, entries);
+      if (reply[0] === 4) throw limitRefusal(reply[1], limits, entries);
       if (reply[0] === 3) return { status: 'collision' };
       return { status: 'renamed', ttlMs: ttlOf(reply[1] as number) };
     },
@@ -174,20 +174,6 @@ function limitArgs(limits: SessionLimits | undefined): [string, string] {
   return limits === undefined
     ? ['', '']
     : [String(limits.maxFields), String(limits.maxSessionBytes)];
-}
-
-/** The error for a `{4, limit}` reply. */
-export function refusal(
-  limit: unknown,
-  limits: SessionLimits | undefined,
-  entries: readonly FieldWrite[],
-): SessionTooLargeError {
-  const name = String(limit) === 'maxFields' ? 'maxFields' : 'maxSessionBytes';
-  return new SessionTooLargeError(
-    name,
-    limits?.[name] ?? 0,
-    entries.map((entry) => entry.field),
-  );
 }
 
 /** Scripts report a persistent session as -1: a live session always has some time left. */

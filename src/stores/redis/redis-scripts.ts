@@ -146,14 +146,15 @@ local function growth(key, s, i)
   return df, db
 end
 local function admit(key, s, i, maxF, maxB)
-  local df, db = growth(key, s, i)
   local exact = s.fresh
   if exact then s.f, s.b = 0, 0 end
   if maxF and not s.f then
     s.f, s.b = tally(key)
     exact = true
   end
+  -- Counts not known and no limits to keep: nothing to check or to keep up to date.
   if not s.f then return nil end
+  local df, db = growth(key, s, i)
   local function over()
     if df > 0 and s.f + df > maxF then return 'maxFields' end
     if db > 0 and s.b + db > maxB then return 'maxSessionBytes' end
