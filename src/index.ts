@@ -22,6 +22,7 @@ export {
   CodecError,
   ConfigError,
   InvalidKeyError,
+  InvalidOwnerError,
   InvalidTtlError,
   ReadOnlySessionError,
   RutsError,
@@ -31,7 +32,19 @@ export {
   StoreError,
   ValueTooLargeError,
 } from './core/errors.ts';
-export type { OpenOptions, SessionInfo, SessionKey, SetOptions } from './core/session.ts';
+export type {
+  ListSessionsOptions,
+  OwnedSession,
+  OwnedSessions,
+  RevokeSessionsOptions,
+} from './core/owned-sessions.ts';
+export type {
+  OpenOptions,
+  RegenerateOptions,
+  SessionInfo,
+  SessionKey,
+  SetOptions,
+} from './core/session.ts';
 export { Session } from './core/session.ts';
 export type {
   CachedSession,
@@ -50,6 +63,8 @@ export type {
   FieldTtl,
   FieldWrite,
   InsertResult,
+  OwnedSessionStore,
+  OwnedStoredSession,
   RenameOptions,
   RenameResult,
   SessionLimits,
@@ -61,5 +76,5 @@ export type {
   WriteOptions,
   WriteStrategy,
 } from './core/store-contract.ts';
-export { canSweep } from './core/store-contract.ts';
+export { canIndexOwners, canSweep } from './core/store-contract.ts';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memory-store.ts';

@@ -15,7 +15,8 @@ export type RutsErrorCode =
   | 'RUTS_SESSION_TOO_LARGE'
   | 'RUTS_STORE'
   | 'RUTS_COLLISION'
-  | 'RUTS_INVALID_TTL';
+  | 'RUTS_INVALID_TTL'
+  | 'RUTS_INVALID_OWNER';
 
 /** Marks ruts errors, whichever copy of the library made them. */
 const BRAND = Symbol.for('ruts.error');
@@ -215,6 +216,22 @@ export class InvalidTtlError extends RutsError {
     );
   }
 }
+
+/** An owner that is not a string of 1 to 256 characters. */
+export class InvalidOwnerError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_INVALID_OWNER';
+  constructor(owner: unknown) {
+    const got = typeof owner === 'string' ? `a string of ${owner.length} characters` : typeof owner;
+    super(
+      'RUTS_INVALID_OWNER',
+      `an owner must be a string of 1 to ${MAX_OWNER_LENGTH} characters, got ${got}. ` +
+        "Pass the signed-in user's id, such as regenerate({ owner: user.id }).",
+    );
+  }
+}
+
+/** Longest owner accepted: it is stored with every session it owns. */
+export const MAX_OWNER_LENGTH = 256;
 
 /** What a failed call leaves behind, by its operation's name (`get on the cold tier`, `set`...). */
 function outcomeOf(operation: string): string {

@@ -60,3 +60,15 @@ export async function hashSessionId(id: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', encoder.encode(id));
   return `${sessionFamily(id)}.${base64url(new Uint8Array(digest))}`;
 }
+
+const HANDLE_CONTEXT = 'ruts.handle.';
+
+/**
+ * The handle of a stored session, as `listSessions` shows it: the first 128 bits of a SHA-256
+ * over the store key, 22 base64url characters. It names the session to revoke it, but is
+ * neither the id nor the key, so it cannot be turned into a cookie or looked up in the store.
+ */
+export async function sessionHandle(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(HANDLE_CONTEXT + key));
+  return base64url(new Uint8Array(digest, 0, 16));
+}

@@ -1,4 +1,5 @@
 import { CookieSealer, type VerifiedCookie } from './cookie-seal.ts';
+import { type OwnedSessions, ownedSessions } from './owned-sessions.ts';
 import { type OpenOptions, Session, type SessionContext } from './session.ts';
 import {
   type ResolvedSessionConfig,
@@ -8,12 +9,13 @@ import {
 
 /**
  * The framework-free entry point: validates a config once and opens a {@link Session} per
- * request from that request's cookie. The Next.js helpers are a thin layer over this.
+ * request from that request's cookie, and lists and revokes an owner's sessions (see
+ * {@link OwnedSessions}). The Next.js helpers are a thin layer over this.
  */
 export interface SessionManager<
   T extends object = Record<string, unknown>,
   F extends object = Record<string, unknown>,
-> {
+> extends OwnedSessions<T> {
   /** The config with defaults applied; `config.cookie.name` is the cookie to read. */
   readonly config: ResolvedSessionConfig;
   /**
@@ -46,6 +48,7 @@ export function createSessionManager<
   });
   const context: SessionContext = { config: resolved, sealer, now: Date.now };
   return {
+    ...ownedSessions<T>(resolved),
     config: resolved,
     open: (cookieValue, options) => new Session<T, F>(context, cookieValue, options),
     verify: (cookieValue) => sealer.unseal(cookieValue),

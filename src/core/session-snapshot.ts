@@ -18,6 +18,8 @@ export class SessionSnapshot {
   /** Epoch ms, or `null` for a persistent session. */
   expiresAt: number | null = null;
   createdAt: number | null = null;
+  /** The owner the session is bound to, or `null`. */
+  owner: string | null = null;
 
   private constructor(private readonly now: () => number) {}
 
@@ -30,6 +32,7 @@ export class SessionSnapshot {
     const snapshot = new SessionSnapshot(now);
     const at = now();
     snapshot.createdAt = stored.createdAt;
+    snapshot.owner = stored.owner ?? null;
     snapshot.applyTtl(stored);
     for (const [field, { value, ttlMs }] of stored.fields) {
       snapshot.fields.set(field, { bytes: value, expiresAt: ttlMs === null ? null : at + ttlMs });

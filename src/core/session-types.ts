@@ -28,6 +28,13 @@ export interface SessionInfo {
   createdAt: Date;
   /** When the session expires unless activity extends it; `null` for a persistent session. */
   expiresAt: Date | null;
+  /** The owner `regenerate({ owner })` bound the session to, or `null`. */
+  owner: string | null;
+  /**
+   * The session's handle, as `listSessions` reports it: compare the two to mark "this device".
+   * It changes with the id on `regenerate()`.
+   */
+  handle: string;
   /**
    * Each live field's own expiry, by key (flash messages excepted); `null` when the field lives
    * as long as the session.
@@ -39,6 +46,19 @@ export interface SessionInfo {
       expiresAt: Date | null;
     }
   >;
+}
+
+/** Options of `Session.regenerate`. */
+export interface RegenerateOptions<T> {
+  /** Fields written in the same atomic step as the move to the new id. */
+  set?: Partial<T>;
+  /**
+   * Binds the session to this owner (1 to 256 characters, typically the user's id) in the same
+   * atomic step, so `listSessions(owner)` lists it and `revokeSessions(owner)` can end it.
+   * Without it the session keeps the owner it has. The store must index owners (every store
+   * ruts ships does).
+   */
+  owner?: string;
 }
 
 /** What the handle needs from the manager that opened it. */

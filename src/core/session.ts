@@ -3,10 +3,12 @@ import type { VerifiedCookie } from './cookie-seal.ts';
 import { ReadOnlySessionError, SessionCollisionError, StoreError } from './errors.ts';
 import { FieldEncoder, fieldTtl, toStoreTtl } from './field-encoder.ts';
 import { assertValidKey, flashField, isFlashField } from './field-keys.ts';
-import { generateSessionId, hashSessionId, sessionFamily } from './session-id.ts';
+import { ownerIndex } from './owned-sessions.ts';
+import { generateSessionId, hashSessionId, sessionFamily, sessionHandle } from './session-id.ts';
 import { SessionSnapshot } from './session-snapshot.ts';
 import type {
   OpenOptions,
+  RegenerateOptions,
   SessionContext,
   SessionInfo,
   SessionKey,
@@ -15,7 +17,7 @@ import type {
 import { storeCall } from './store-call.ts';
 import type { FieldWrite, SessionTtl, WriteOptions, WriteStrategy } from './store-contract.ts';
 
-export type { OpenOptions, SessionContext, SessionInfo, SessionKey, SetOptions };
+export type { OpenOptions, RegenerateOptions, SessionContext, SessionInfo, SessionKey, SetOptions };
 
 /**
  * One request's handle on its session. Writes go to the store at once, field by field, so two
@@ -110,10 +112,14 @@ export class Session<
     return this.live;
   }
 
-  /** Creation and expiry times of the session and its fields, or `undefined` without one. */
+  /**
+   * Creation and expiry times of the session and its fields, its owner and handle, or
+   * `undefined` without a session.
+   */
   async info(): Promise<SessionInfo | undefined> {
     const snapshot = await this.load();
-    if (!this.live || snapshot.createdAt === null) return undefined;
+    const identity = await this.identity;
+    if (!this.live || snapshot.createdAt === null || identity === undefined) return undefined;
     const fields: SessionInfo['fields'] = {};
     for (const name of snapshot.names()) {
       if (isFlashField(name)) continue;
@@ -126,8 +132,19 @@ export class Session<
     return {
       createdAt: new Date(snapshot.createdAt),
       expiresAt: snapshot.expiresAt === null ? null : new Date(snapshot.expiresAt),
+      owner: snapshot.owner,
+      handle: await sessionHandle(identity.key),
       fields,
     };
+  }
+
+  /**
+   * The store key of this request's session once the queue has settled, for the manager's
+   * `revokeSessions(owner, { except: session })`.
+   * @internal
+   */
+  async storeKey(): Promise<string | undefined> {
+    return this.enqueue(async () => (await this.identity)?.key);
   }
 
   /** Writes `key` (insert or replace) and its TTL, creating the session if there is none. */
@@ -195,12 +212,16 @@ export class Session<
   /**
    * Moves the session to a new id in one atomic store step, keeping its data: the old id is
    * dead at once. Call it on login and on any change of privilege, against session fixation.
-   * `set` writes fields in the same step, so no reader ever sees the new id without them.
+   * `set` writes fields in the same step, so no reader ever sees the new id without them;
+   * `owner` binds the session to a user, for `listSessions` and `revokeSessions`. Without a
+   * session, one is created when `set` or `owner` is given.
    *
-   * @example await session.regenerate({ set: { userId: user.id } })
+   * @example await session.regenerate({ set: { userId: user.id }, owner: user.id })
    */
-  async regenerate(options: { set?: Partial<T> } = {}): Promise<void> {
+  async regenerate(options: RegenerateOptions<T> = {}): Promise<void> {
     this.assertWritable('regenerate');
+    const { owner } = options;
+    if (owner !== undefined) ownerIndex(this.ctx.config.store, owner);
     const entries: FieldWrite[] = [];
     for (const [key, value] of Object.entries(options.set ?? {})) {
       entries.push(this.fields.encode(key, value, undefined));
@@ -210,26 +231,35 @@ export class Session<
       const current = await this.identity;
       if (current) {
         // Same family, new secret part: the rename stays within one shard of a sharded store.
-        const next = await newIdentity(sessionFamily(current.id));
-        const result = await storeCall('rename', () =>
-          store.rename(current.key, next.key, { set: entries, idleMs, limits }),
-        );
-        if (result.status === 'collision') throw new SessionCollisionError();
-        if (result.status === 'renamed') {
+        // A collision with a fresh 256-bit id means the store refused the key (an owner index
+        // may retire keys), so one more fresh id is worth a try.
+        for (let attempt = 1; ; attempt++) {
+          const next = await newIdentity(sessionFamily(current.id));
+          const result = await storeCall('rename', () =>
+            store.rename(current.key, next.key, { set: entries, idleMs, limits, owner }),
+          );
+          if (result.status === 'collision') {
+            if (attempt < 2) continue;
+            throw new SessionCollisionError();
+          }
+          if (result.status === 'missing') break;
           await this.adopt(next);
           this.record(entries, result);
+          if (this.loaded && owner !== undefined) this.loaded.owner = owner;
           return;
         }
         this.forget();
       }
-      // Nothing to carry over: the fields, if any, start a fresh session.
-      if (entries.length > 0) {
+      // Nothing to carry over: the fields or the owner, if any, start a fresh session.
+      if (entries.length > 0 || owner !== undefined) {
         const ttl = await this.writeLive(
           'regenerate',
           (k, o) => store.setMany(k, entries, o),
           undefined,
+          owner,
         );
         this.record(entries, ttl);
+        if (this.loaded) this.loaded.owner = owner ?? null;
       }
     });
   }
@@ -355,9 +385,10 @@ export class Session<
     operation: string,
     write: (key: string, options: WriteOptions) => Promise<R | null>,
     strategy: WriteStrategy | undefined,
+    owner?: string,
   ): Promise<R> {
     const { idleMs, absoluteMs, limits } = this.ctx.config;
-    const options = { idleMs, absoluteMs, limits, write: strategy };
+    const options = { idleMs, absoluteMs, limits, write: strategy, owner };
     const current = await this.identity;
     if (current) {
       const result = await storeCall(operation, () =>
@@ -369,8 +400,14 @@ export class Session<
       }
       this.forget();
     }
-    const fresh = await newIdentity();
-    const result = await storeCall(operation, () => write(fresh.key, { ...options, create: true }));
+    // A fresh 256-bit key is refused only when the store has retired it (an owner index may),
+    // so a second fresh key is worth a try.
+    let fresh = await newIdentity();
+    let result = await storeCall(operation, () => write(fresh.key, { ...options, create: true }));
+    if (result === null) {
+      fresh = await newIdentity();
+      result = await storeCall(operation, () => write(fresh.key, { ...options, create: true }));
+    }
     if (result === null) {
       throw new StoreError(operation, new Error('the store refused to create a session'));
     }

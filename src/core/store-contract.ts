@@ -80,6 +80,12 @@ export interface WriteOptions {
   readonly write?: WriteStrategy;
   /** The session's bounds; without them the store writes whatever it is given. */
   readonly limits?: SessionLimits;
+  /**
+   * The owner to bind the session to when this write creates it (see
+   * {@link OwnedSessionStore}); ignored when the session exists. Only given to stores that
+   * index owners.
+   */
+  readonly owner?: string;
 }
 
 /** A session's remaining life after an operation, as the handle needs it for the cookie. */
@@ -104,6 +110,8 @@ export interface StoredSession extends SessionTtl {
   readonly fields: Map<string, StoredField>;
   /** Creation time, epoch milliseconds on the store's clock. */
   readonly createdAt: number;
+  /** The owner the session is bound to; absent when it has none. */
+  readonly owner?: string;
 }
 
 /** What a conditional write reports. */
@@ -120,6 +128,11 @@ export interface RenameOptions {
   readonly idleMs: number;
   /** The session's bounds, checked against the session with `set` applied. */
   readonly limits?: SessionLimits;
+  /**
+   * Binds the session to this owner under its new key, in the same atomic step as the move
+   * (see {@link OwnedSessionStore}). Without it the session keeps the owner it had.
+   */
+  readonly owner?: string;
 }
 
 /** Outcome of a rename. A collision changes nothing: renames never merge. */
@@ -162,7 +175,10 @@ export interface SessionStore {
   /** Writes the field only if it is absent or expired. `null` as for {@link set}. */
   setIfAbsent(key: string, entry: FieldWrite, options: WriteOptions): Promise<InsertResult | null>;
 
-  /** Upserts several fields (at least one) in one atomic step. `null` as for {@link set}. */
+  /**
+   * Upserts several fields in one atomic step. With none it only creates the session (when
+   * `create` is true) or extends it, as any write does. `null` as for {@link set}.
+   */
   setMany(
     key: string,
     entries: readonly FieldWrite[],
@@ -207,4 +223,46 @@ export interface SweepableStore {
 /** Whether a store offers {@link SweepableStore}. */
 export function canSweep(store: SessionStore): store is SessionStore & SweepableStore {
   return typeof (store as Partial<SweepableStore>).sweep === 'function';
+}
+
+/** One live session of an owner, as {@link OwnedSessionStore.listOwned} reports it. */
+export interface OwnedStoredSession {
+  /** The session's store key. */
+  readonly key: string;
+  /** Creation time, epoch milliseconds on the store's clock. */
+  readonly createdAt: number;
+  /** Remaining milliseconds, or `null` for a persistent session. */
+  readonly ttlMs: number | null;
+  /**
+   * When the store last saw a write or an extension of the session, epoch milliseconds on its
+   * clock; `null` when it does not know.
+   */
+  readonly lastActiveAt: number | null;
+  /** The live fields among those asked for. */
+  readonly fields: Map<string, StoredField>;
+}
+
+/**
+ * Optional capability: stores that index sessions by owner, for "sign out everywhere",
+ * implement it. A session is bound to an owner when a write creates it with
+ * {@link WriteOptions.owner} or a rename gives it {@link RenameOptions.owner}; it keeps the
+ * owner through later renames and leaves the index when it is deleted or expires.
+ *
+ * - The index never hides a live session: {@link listOwned} resolves exactly the sessions bound
+ *   to the owner and live while it ran.
+ * - {@link deleteOwned} ends every session bound to the owner when it was called, including one
+ *   renamed while it runs; a session bound while it runs is either deleted or listed afterwards.
+ * - Both cost in proportion to the owner's sessions, never to all sessions.
+ */
+export interface OwnedSessionStore {
+  /** The owner's live sessions, each with the live fields among `fields`. */
+  listOwned(owner: string, fields: readonly string[]): Promise<OwnedStoredSession[]>;
+  /** Deletes every session bound to `owner` except the one at `except`; resolves their keys. */
+  deleteOwned(owner: string, except?: string): Promise<string[]>;
+}
+
+/** Whether a store offers {@link OwnedSessionStore}. */
+export function canIndexOwners(store: SessionStore): store is SessionStore & OwnedSessionStore {
+  const owned = store as Partial<OwnedSessionStore>;
+  return typeof owned.listOwned === 'function' && typeof owned.deleteOwned === 'function';
 }

@@ -1,4 +1,5 @@
 import { cookies } from 'next/headers.js';
+import type { OwnedSessions } from '../core/owned-sessions.ts';
 import type { Session } from '../core/session.ts';
 import type { SessionConfig } from '../core/session-config.ts';
 import { createSessionManager, type SessionManager } from '../core/session-manager.ts';
@@ -29,7 +30,7 @@ export type SessionRouteHandler<
 export interface Sessions<
   T extends object = Record<string, unknown>,
   F extends object = Record<string, unknown>,
-> {
+> extends OwnedSessions<T> {
   /**
    * The current request's session. Every call while handling one request returns the same
    * handle, so the store is read at most once per request.
@@ -133,6 +134,9 @@ export function createSessionsWith<T extends object, F extends object>(
         return session.cookieChanged ? withPrivateCaching(response) : response;
       },
     guard: (options) => createProxyGuard(manager, options),
+    listSessions: manager.listSessions,
+    revokeSession: manager.revokeSession,
+    revokeSessions: manager.revokeSessions,
     manager,
   };
 }

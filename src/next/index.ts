@@ -11,6 +11,7 @@ export {
   CodecError,
   ConfigError,
   InvalidKeyError,
+  InvalidOwnerError,
   InvalidTtlError,
   ReadOnlySessionError,
   RutsError,
@@ -20,7 +21,19 @@ export {
   StoreError,
   ValueTooLargeError,
 } from '../core/errors.ts';
-export type { Session, SessionInfo, SessionKey, SetOptions } from '../core/session.ts';
+export type {
+  ListSessionsOptions,
+  OwnedSession,
+  OwnedSessions,
+  RevokeSessionsOptions,
+} from '../core/owned-sessions.ts';
+export type {
+  RegenerateOptions,
+  Session,
+  SessionInfo,
+  SessionKey,
+  SetOptions,
+} from '../core/session.ts';
 export type { SessionConfig } from '../core/session-config.ts';
 export { createSessions, type SessionRouteHandler, type Sessions } from './create-sessions.ts';
 export type { Guard, GuardOptions } from './guard-response.ts';

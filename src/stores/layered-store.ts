@@ -16,11 +16,14 @@
 import { ConfigError, RutsError, StoreError } from '../core/errors.ts';
 import { type CachedSession, canCache, type SessionCache } from '../core/session-cache.ts';
 import {
+  canIndexOwners,
   canSweep,
   type ExpireMode,
   type FieldTtl,
   type FieldWrite,
   type InsertResult,
+  type OwnedSessionStore,
+  type OwnedStoredSession,
   type RenameOptions,
   type RenameResult,
   type SessionLimits,
@@ -99,7 +102,7 @@ const DEFAULT_HOT_TIMEOUT = 1;
  * await session.set('csrf', nonce, { write: 'hot' });
  * ```
  */
-export class LayeredStore implements SessionStore, SweepableStore {
+export class LayeredStore implements SessionStore, SweepableStore, OwnedSessionStore {
   /** The hot tier, as given. */
   readonly hot: SessionStore & SessionCache;
   /** The cold tier, as given. */
@@ -200,6 +203,7 @@ export class LayeredStore implements SessionStore, SweepableStore {
   }
 
   async rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
+    if (options.owner !== undefined) this.#coldIndex();
     return this.#inOrder(from, async () => {
       const result = await this.#coldEnding('rename', from, () =>
         this.cold.rename(from, to, options),
@@ -228,6 +232,27 @@ export class LayeredStore implements SessionStore, SweepableStore {
     });
   }
 
+  /** The owner's sessions as cold lists them; fields written `'hot'` alone are not among them. */
+  async listOwned(owner: string, fields: readonly string[]): Promise<OwnedStoredSession[]> {
+    const cold = this.#coldIndex();
+    return this.#cold('listOwned', () => cold.listOwned(owner, fields));
+  }
+
+  /**
+   * Revokes in cold, then evicts each revoked session's copy from hot as `delete` does: it
+   * rejects when hot cannot confirm a copy gone, and the lease (`hotTtl`) bounds the rest.
+   */
+  async deleteOwned(owner: string, except?: string): Promise<string[]> {
+    const cold = this.#coldIndex();
+    const ended = await this.#cold('deleteOwned', () => cold.deleteOwned(owner, except));
+    const evicted = await Promise.allSettled(
+      ended.map((key) => this.#inOrder(key, () => this.#hot.evict('deleteOwned', key, true))),
+    );
+    const failed = evicted.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    return ended;
+  }
+
   /** Sweeps cold, if it can be swept; hot's copies and tokens expire by themselves. */
   async sweep(): Promise<number> {
     return canSweep(this.cold) ? this.cold.sweep() : 0;
@@ -242,6 +267,7 @@ export class LayeredStore implements SessionStore, SweepableStore {
     entries: readonly FieldWrite[],
     options: WriteOptions,
   ): Promise<InsertResult | null> {
+    if (options.owner !== undefined && options.create) this.#coldIndex();
     return this.#inOrder(key, async () => {
       // Nothing is created in hot alone: a 'hot' write that would create a session goes to cold.
       if (options.write === 'hot' && !options.create) {
@@ -264,6 +290,15 @@ export class LayeredStore implements SessionStore, SweepableStore {
       }
       return result;
     });
+  }
+
+  /** Cold as an owner index; owners live in cold alone. */
+  #coldIndex(): SessionStore & OwnedSessionStore {
+    if (canIndexOwners(this.cold)) return this.cold;
+    throw new ConfigError(
+      'LayeredStore keeps owners in its cold tier, and this cold store does not index them ' +
+        '(listOwned, deleteOwned). Use a PostgresStore, RedisStore or MemoryStore as cold.',
+    );
   }
 
   /**

@@ -27,6 +27,7 @@ import {
 import { describeConcurrency } from './store-conformance-concurrency.ts';
 import { describeExpire } from './store-conformance-expire.ts';
 import { describeLimits } from './store-conformance-limits.ts';
+import { describeOwners } from './store-conformance-owners.ts';
 import { describeRename } from './store-conformance-rename.ts';
 import { describeExpiryInRealTime } from './store-conformance-timing.ts';
 
@@ -366,6 +367,7 @@ export function describeStoreConformance(
     describeRename(store);
     describeConcurrency(store);
     describeLimits(store);
+    describeOwners(store);
     describeExpiryInRealTime(store);
   });
 }

@@ -3,7 +3,7 @@
  * run with each kind of fault at each of the hot calls it makes, against the two guarantees
  * that a hot failure must not break.
  *
- * - Revocation: once `delete`, `rename` or `expire(key, 0, 'set')` resolves, no instance reads
+ * - Revocation: once `delete`, `rename`, `deleteOwned` or `expire(key, 0, 'set')` resolves, no instance reads
  *   the old key. A hot call that fails is retried; when the old key still cannot be confirmed
  *   gone from hot, the call rejects with a `StoreError` (cold has ended the session already),
  *   and every instance stops serving the old key within `hotTtl`.
@@ -78,6 +78,8 @@ function newKey(family = randomBytes(6).toString('base64url')): string {
   return `${family}.${createHash('sha256').update(randomUUID()).digest('base64url')}`;
 }
 const familyOf = (key: string) => key.slice(0, key.indexOf('.'));
+/** Each session has an owner of its own, so revoking an owner's sessions ends that one alone. */
+const ownerOf = (key: string) => `owner-${key}`;
 
 // ---------------------------------------------------------------------------------------------
 // Comparing sessions and results
@@ -107,7 +109,10 @@ function viewOf(session: StoredSession | undefined): View | undefined {
   return { ttl: minutes(session.ttlMs), fields };
 }
 
-/** A result as compared: bytes as text, Maps as objects, durations to the minute, no clocks. */
+/**
+ * A result as compared: bytes as text, Maps as objects, durations to the minute, no clocks and
+ * no owner.
+ */
 function shape(value: unknown): unknown {
   if (value instanceof Uint8Array) return text(value);
   if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, shape(v)]));
@@ -115,7 +120,8 @@ function shape(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (k === 'createdAt' || k === 'readAt') continue;
+    // Each session has an owner of its own (ownerOf), so it is no fixed part of a result.
+    if (k === 'createdAt' || k === 'readAt' || k === 'owner') continue;
     out[k] = k === 'ttlMs' || k === 'maxTtlMs' ? minutes(v as number | null) : shape(v);
   }
   return out;
@@ -270,6 +276,17 @@ const OPS: readonly Op[] = [
     run: (store, key, to) => store.rename(key, to, { idleMs: DAY }),
   },
   {
+    name: 'deleteOwned',
+    revokes: true,
+    through: true,
+    result: 1,
+    cold: fixtureView(),
+    run: async (store, key) => {
+      const ended = await (store as LayeredStore).deleteOwned(ownerOf(key));
+      return ended.length;
+    },
+  },
+  {
     name: "expire(0,'set')",
     revokes: true,
     through: true,
@@ -342,7 +359,7 @@ function instanceA(cold: PostgresStore = env.coldA): InstanceA {
 async function freshSession(a: InstanceA, warm = true): Promise<{ key: string; to: string }> {
   const key = newKey();
   const to = newKey(familyOf(key));
-  await env.b.setMany(key, FIXTURE_FIELDS, CREATE);
+  await env.b.setMany(key, FIXTURE_FIELDS, { ...CREATE, owner: ownerOf(key) });
   if (!warm) return { key, to };
   for (const [name, store] of [
     ['A', a.store],
@@ -805,6 +822,15 @@ describe('LayeredStore (Redis over Postgres) with hot calls failing', () => {
     expect(await coldView(other)).toBeUndefined();
     expect(await env.b.getAll(other)).toBeUndefined();
     expect(await a.store.getAll(other)).toBeUndefined();
+
+    const owned = newKey();
+    await a.store.setMany(owned, FIXTURE_FIELDS, { ...CREATE, owner: ownerOf(owned) });
+    expect
+      .soft(await storeError(a.store.deleteOwned(ownerOf(owned))), 'deleteOwned')
+      .toBe('StoreError');
+    expect(await coldView(owned)).toBeUndefined();
+    expect(await env.b.getAll(owned)).toBeUndefined();
+    expect(await a.store.getAll(owned)).toBeUndefined();
 
     expect(a.events.some((event) => event.type === 'hot-error')).toBe(true);
     await a.store.close();

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
 import { createSessionManager } from '../../src/core/session-manager.ts';
-import type { SessionStore, SweepableStore } from '../../src/core/store-contract.ts';
+import type {
+  OwnedSessionStore,
+  SessionStore,
+  SweepableStore,
+} from '../../src/core/store-contract.ts';
 import { LayeredStore, type LayeredStoreEvent } from '../../src/stores/layered-store.ts';
 import type { MemoryStore } from '../../src/stores/memory/memory-store.ts';
 import { PostgresStore } from '../../src/stores/postgres/index.ts';
@@ -19,7 +23,9 @@ import { connectRedis, deleteKeysUnder, uniquePrefix } from './redis/redis-test-
  * Reads each session back after every change, so that the suite's own reads are answered by a
  * warm hot tier instead of the cold one.
  */
-function readingBackAfterEveryCall(store: LayeredStore): SessionStore & SweepableStore {
+function readingBackAfterEveryCall(
+  store: LayeredStore,
+): SessionStore & SweepableStore & OwnedSessionStore {
   const then =
     <A extends [string, ...unknown[]], R>(
       call: (...args: A) => Promise<R>,
@@ -44,6 +50,11 @@ function readingBackAfterEveryCall(store: LayeredStore): SessionStore & Sweepabl
     ),
     expire: then((key, ttl, mode) => store.expire(key, ttl, mode)),
     sweep: () => store.sweep(),
+    listOwned: (owner, fields) => store.listOwned(owner, fields),
+    deleteOwned: then(
+      (owner: string, except?: string) => store.deleteOwned(owner, except),
+      ([, except]) => (except === undefined ? [] : [except]),
+    ),
   };
 }
 

@@ -5,61 +5,17 @@
  * because every store checks the limit on its server, not in the process.
  */
 
-import type { Redis } from 'ioredis';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createSessionManager,
   type SessionManager,
-  type SessionStore,
   SessionTooLargeError,
 } from '../../src/index.ts';
-import { LayeredStore } from '../../src/stores/layered-store.ts';
-import { PostgresStore } from '../../src/stores/postgres/index.ts';
-import { pgExecutor } from '../../src/stores/postgres/pg-executor.ts';
-import { RedisStore } from '../../src/stores/redis/index.ts';
-import { createTestSchema, POSTGRES_URL, type TestSchema } from '../support/postgres.ts';
-import { connectRedis, deleteKeysUnder, uniquePrefix } from './redis/redis-test-server.ts';
+import { processStores } from '../support/process-stores.ts';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
 const PROCESSES = 4;
-const prefix = uniquePrefix('limits-shared');
-
-let db: TestSchema;
-const clients: Redis[] = [];
-const pools: pg.Pool[] = [];
-
-beforeAll(async () => {
-  db = await createTestSchema({ prefix: 'ruts_limits_shared' });
-  for (let i = 0; i < PROCESSES; i++) {
-    clients.push(await connectRedis());
-    pools.push(new pg.Pool({ connectionString: POSTGRES_URL, max: 5 }));
-  }
-});
-
-afterAll(async () => {
-  if (clients[0]) await deleteKeysUnder(clients[0], prefix);
-  await Promise.all(clients.map((client) => client.quit()));
-  await Promise.all(pools.map((pool) => pool.end()));
-  await db?.drop();
-});
-
-/** Each process's store, on its own connections. */
-const stores: [string, (i: number) => SessionStore][] = [
-  ['RedisStore', (i) => new RedisStore({ client: clients[i] as Redis, prefix })],
-  [
-    'PostgresStore',
-    (i) => new PostgresStore({ executor: pgExecutor(pools[i] as pg.Pool), schema: db.schema }),
-  ],
-  [
-    'LayeredStore (Redis over Postgres)',
-    (i) =>
-      new LayeredStore({
-        hot: new RedisStore({ client: clients[i] as Redis, prefix: `${prefix}hot:` }),
-        cold: new PostgresStore({ executor: pgExecutor(pools[i] as pg.Pool), schema: db.schema }),
-      }),
-  ],
-];
+const stores = processStores('limits-shared', PROCESSES);
 
 describe('session limits across processes sharing a store', () => {
   for (const [name, store] of stores) {

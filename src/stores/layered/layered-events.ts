@@ -15,7 +15,9 @@ export type LayeredOperation =
   | 'take'
   | 'delete'
   | 'rename'
-  | 'expire';
+  | 'expire'
+  | 'listOwned'
+  | 'deleteOwned';
 
 /**
  * A hot call that failed, or took longer than `hotTimeout`. Changes to hot are tried three

@@ -33,6 +33,7 @@ interface Copy {
   readonly createdAt: number;
   expiresAt: number | null;
   readonly deadline: number | null;
+  readonly owner: string | undefined;
   readonly fields: Map<string, Value>;
   /** The copy is trusted until then: never past its lease, its session's or a field's end. */
   leaseEnd: number;
@@ -70,6 +71,7 @@ export class CopyTable {
         ttlMs: remaining(copy.expiresAt, now),
         maxTtlMs: remaining(copy.deadline, now),
         fields: stored(copy.fields, now),
+        ...(copy.owner === undefined ? {} : { owner: copy.owner }),
       },
       local: entry.localUntil > now ? stored(entry.local, now) : new Map(),
     };
@@ -90,6 +92,7 @@ export class CopyTable {
       createdAt: session.createdAt,
       expiresAt: session.ttlMs === null ? null : now + session.ttlMs,
       deadline: session.maxTtlMs === null ? null : now + session.maxTtlMs,
+      owner: session.owner,
       fields,
       leaseEnd,
     };

@@ -25,6 +25,10 @@ export interface Session {
   deadline: number | null;
   /** The idle expiry, or `null` when persistent. The deadline still applies on top of it. */
   expiresAt: number | null;
+  /** The owner the session is bound to, or `undefined`. */
+  owner: string | undefined;
+  /** When a write or an extension last reached the session. */
+  lastActiveAt: number;
   /** Neighbours in the store's recency list, which the store alone maintains. */
   older: Session | undefined;
   newer: Session | undefined;
@@ -41,6 +45,7 @@ export function applyWrites(
   now: number,
 ): void {
   let expiresAt = session.expiresAt;
+  session.lastActiveAt = now;
   const extendTo = (at: number): void => {
     if (expiresAt !== null && at > expiresAt) expiresAt = at;
   };

@@ -21,6 +21,8 @@ import type {
   FieldTtl,
   FieldWrite,
   InsertResult,
+  OwnedSessionStore,
+  OwnedStoredSession,
   RenameOptions,
   RenameResult,
   SessionLimits,
@@ -76,7 +78,7 @@ const MAX_NAME_LENGTH = 256;
  * const store = new MemoryStore({ maxSessions: 5_000 });
  * ```
  */
-export class MemoryStore implements SessionStore, SweepableStore, SessionCache {
+export class MemoryStore implements SessionStore, SweepableStore, OwnedSessionStore, SessionCache {
   /** The name whose sessions this store holds. */
   readonly name: string;
   #table: SharedHandle<SessionTable> | undefined;
@@ -178,10 +180,14 @@ export class MemoryStore implements SessionStore, SweepableStore, SessionCache {
     return this.#open('sweep').sweep();
   }
 
-  /**
-   * Closes this store. Once every store of its name is closed, their sessions are dropped; a
-   * store created with that name afterwards starts empty.
-   */
+  async listOwned(owner: string, fields: readonly string[]): Promise<OwnedStoredSession[]> {
+    return this.#open('listOwned').listOwned(owner, fields);
+  }
+
+  async deleteOwned(owner: string, except?: string): Promise<string[]> {
+    return this.#open('deleteOwned').deleteOwned(owner, except);
+  }
+
   async readCopy(key: string): Promise<CachedSession> {
     return this.#cache('readCopy').read(key);
   }
@@ -207,6 +213,10 @@ export class MemoryStore implements SessionStore, SweepableStore, SessionCache {
     this.#cache('evict').evict(key, next, leaseMs, moveTo);
   }
 
+  /**
+   * Closes this store. Once every store of its name is closed, their sessions are dropped; a
+   * store created with that name afterwards starts empty.
+   */
   async close(): Promise<void> {
     const table = this.#table;
     const copies = this.#copies;

@@ -12,6 +12,7 @@ import type {
   FieldTtl,
   FieldWrite,
   InsertResult,
+  OwnedStoredSession,
   RenameOptions,
   RenameResult,
   SessionLimits,
@@ -66,6 +67,8 @@ export class SessionTable {
    * Extending a session needs no push: when the early entry comes due, it is re-pushed.
    */
   readonly #heap = new ExpiryHeap<Session>();
+  /** Sessions by owner. A session leaves its owner's set whenever it leaves the table. */
+  readonly #owners = new Map<string, Set<Session>>();
 
   constructor(maxSessions: number, now: () => number) {
     this.maxSessions = maxSessions;
@@ -99,12 +102,13 @@ export class SessionTable {
         ttlMs: fieldTtl(stored, sessionExpiry, now),
       });
     }
-    return {
+    const read = {
       fields,
       ttlMs: remaining(sessionExpiry, now),
       maxTtlMs: remaining(session.deadline, now),
       createdAt: session.createdAt,
     };
+    return session.owner === undefined ? read : { ...read, owner: session.owner };
   }
 
   set(key: string, entry: FieldWrite, options: WriteOptions): SessionTtl | null {
@@ -161,6 +165,7 @@ export class SessionTable {
     session.key = to;
     this.#sessions.set(to, session);
     this.#touch(session);
+    if (options.owner !== undefined) this.#bind(session, options.owner);
     applyWrites(session, options.set ?? [], options.idleMs, now);
     return { status: 'renamed', ttlMs: remaining(expiryOf(session), now) };
   }
@@ -185,6 +190,7 @@ export class SessionTable {
     } else if (session.expiresAt !== null) {
       session.expiresAt = Math.max(session.expiresAt, now + ttlMs);
     }
+    if (mode === 'extend') session.lastActiveAt = now;
     return { ttlMs: remaining(expiryOf(session), now) };
   }
 
@@ -209,8 +215,47 @@ export class SessionTable {
     return removed;
   }
 
+  /** The owner's live sessions, each with the live fields among `names`. */
+  listOwned(owner: string, names: readonly string[]): OwnedStoredSession[] {
+    const now = this.#begin();
+    const listed: OwnedStoredSession[] = [];
+    for (const session of this.#ownedBy(owner, now)) {
+      const expiry = expiryOf(session);
+      const fields = new Map<string, StoredField>();
+      for (const name of names) {
+        const stored = liveField(session, name, now);
+        if (stored === undefined || fields.has(name)) continue;
+        fields.set(name, {
+          value: copyValues([stored.value])[0] as Uint8Array,
+          ttlMs: fieldTtl(stored, expiry, now),
+        });
+      }
+      listed.push({
+        key: session.key,
+        createdAt: session.createdAt,
+        ttlMs: remaining(expiry, now),
+        lastActiveAt: session.lastActiveAt,
+        fields,
+      });
+    }
+    return listed;
+  }
+
+  /** Deletes the owner's sessions but the one at `except`, and returns their keys. */
+  deleteOwned(owner: string, except: string | undefined): string[] {
+    const now = this.#begin();
+    const deleted: string[] = [];
+    for (const session of this.#ownedBy(owner, now)) {
+      if (session.key === except) continue;
+      this.#remove(session);
+      deleted.push(session.key);
+    }
+    return deleted;
+  }
+
   /** Drops every session. */
   clear(): void {
+    this.#owners.clear();
     this.#sessions.clear();
     this.#oldest = undefined;
     this.#newest = undefined;
@@ -280,6 +325,32 @@ export class SessionTable {
   #remove(session: Session): void {
     this.#sessions.delete(session.key);
     this.#unlink(session);
+    this.#unbind(session);
+  }
+
+  /** The owner's live sessions, purging the expired ones met on the way. */
+  #ownedBy(owner: string, now: number): Session[] {
+    const live: Session[] = [];
+    for (const session of this.#owners.get(owner) ?? []) {
+      if (isLive(session, now)) live.push(session);
+      else this.#remove(session);
+    }
+    return live;
+  }
+
+  #bind(session: Session, owner: string): void {
+    this.#unbind(session);
+    session.owner = owner;
+    const owned = this.#owners.get(owner);
+    if (owned === undefined) this.#owners.set(owner, new Set([session]));
+    else owned.add(session);
+  }
+
+  #unbind(session: Session): void {
+    if (session.owner === undefined) return;
+    const owned = this.#owners.get(session.owner);
+    owned?.delete(session);
+    if (owned?.size === 0) this.#owners.delete(session.owner);
   }
 
   #upsert(key: string, entries: readonly FieldWrite[], options: WriteOptions): SessionTtl | null {
@@ -309,11 +380,14 @@ export class SessionTable {
       createdAt: now,
       deadline: options.absoluteMs === undefined ? null : now + options.absoluteMs,
       expiresAt: now,
+      owner: undefined,
+      lastActiveAt: now,
       older: undefined,
       newer: undefined,
     };
     applyWrites(created, entries, options.idleMs, now);
     this.#sessions.set(key, created);
+    if (options.owner !== undefined) this.#bind(created, options.owner);
     this.#link(created);
     this.#index(created);
     return { ttlMs: remaining(expiryOf(created), now) };

@@ -219,6 +219,45 @@ describe('MemoryStore', () => {
     });
   });
 
+  describe('owner index', () => {
+    it('drops evicted, purged, swept and expired sessions from their owner', async () => {
+      const time = clock();
+      const store = memoryStore({ maxSessions: 3, now: time.now });
+      const owned = (idleMs: number) => write(idleMs, { owner: 'user' });
+      await store.set('evicted', { field: 'f', value: value('1') }, owned(10_000));
+      await store.set('expiring', { field: 'f', value: value('2') }, owned(100));
+      await store.set('kept', { field: 'f', value: value('3') }, owned(10_000));
+      await store.set('new', { field: 'f', value: value('4') }, owned(10_000));
+      const keys = async () => (await store.listOwned('user', [])).map((s) => s.key).sort();
+      expect(await keys()).toEqual(['expiring', 'kept', 'new']);
+      time.advance(200);
+      expect(await keys()).toEqual(['kept', 'new']);
+      expect(store.size).toBe(2);
+      await store.expire('kept', 100, 'set');
+      time.advance(200);
+      expect(await store.sweep()).toBe(1);
+      expect(await keys()).toEqual(['new']);
+      await store.delete('new');
+      expect(await keys()).toEqual([]);
+      expect(await store.deleteOwned('user')).toEqual([]);
+    });
+
+    it('reports the last write or extension as lastActiveAt, on the store clock', async () => {
+      const time = clock(5_000);
+      const store = memoryStore({ now: time.now });
+      await store.setMany('a', [], write(10_000, { owner: 'user' }));
+      time.advance(1_000);
+      await store.getAll('a');
+      const active = async () => (await store.listOwned('user', []))[0]?.lastActiveAt;
+      expect(await active()).toBe(5_000);
+      await store.expire('a', 10_000, 'extend');
+      expect(await active()).toBe(6_000);
+      time.advance(1_000);
+      await store.set('a', { field: 'f', value: value('1') }, write(10_000));
+      expect(await active()).toBe(7_000);
+    });
+  });
+
   describe('purging expired sessions', () => {
     it('purges expired sessions during later calls, without a sweep', async () => {
       const time = clock();
