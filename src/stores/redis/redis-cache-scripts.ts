@@ -1,12 +1,13 @@
 /**
  * The Lua scripts behind `RedisStore` as a session cache (the hot tier of a `LayeredStore`). A
  * cached key is one hash (`…~cache`) holding the copy and the local fields: the token `\0t`, the
- * lease end `\0l`, the session's creation `\0c`, end `\0e` and deadline `\0d`, each copied
- * field under its own name with its expiry as `\0x<name>`, and each local field as `\0L<name>`
- * with its expiry as `\0y<name>` and the time they are kept until as `\0u`. A hot hit is then one
- * `HGETALL`, as a RedisStore read is. Times are epoch milliseconds on the server's clock. Every
- * step that installs a token keeps the hash for at least the lease, so a token outlives any fill
- * that could have read the source before it; the hash lives on while it holds local fields.
+ * lease end `\0l`, the session's creation `\0c`, end `\0e`, deadline `\0d` and owner `\0o`
+ * (kept to report it; the hot tier indexes no owners), each copied field under its own name with
+ * its expiry as `\0x<name>`, and each local field as `\0L<name>` with its expiry as `\0y<name>`
+ * and the time they are kept until as `\0u`. A hot hit is then one `HGETALL`, as a RedisStore
+ * read is. Times are epoch milliseconds on the server's clock. Every step that installs a token
+ * keeps the hash for at least the lease, so a token outlives any fill that could have read the
+ * source before it; the hash lives on while it holds local fields.
  *
  * @packageDocumentation
  */
@@ -72,7 +73,7 @@ return {now, redis.call('HGETALL', key)}
 `;
 
 /**
- * `fillCopy`: ARGV expected, next, lease, created, ttl, max ttl ('' for none), then
+ * `fillCopy`: ARGV expected, next, lease, created, ttl, max ttl, owner ('' for none), then
  * (name, value, ttl or '') per field. Replies 1 when it stored the copy.
  */
 export const FILL_COPY = `${PRELUDE}
@@ -89,8 +90,11 @@ if ARGV[6] ~= '' then
   session_end = earliest(session_end, deadline)
   table.insert(pairs, '\\0d'); table.insert(pairs, deadline)
 end
+if ARGV[7] ~= '' then
+  table.insert(pairs, '\\0o'); table.insert(pairs, ARGV[7])
+end
 local lease_end = earliest(now + lease, session_end)
-for i = 7, #ARGV, 3 do
+for i = 8, #ARGV, 3 do
   local name, value, ttl = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   table.insert(pairs, name); table.insert(pairs, value)
   if ttl ~= '' then

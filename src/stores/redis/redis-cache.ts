@@ -31,6 +31,7 @@ const DEADLINE = 0x64; // 'd'
 const EXPIRES = 0x78; // 'x'
 const LOCAL = 0x4c; // 'L'
 const LOCAL_EXPIRES = 0x79; // 'y'
+const OWNER = 0x6f; // 'o'
 
 /** The cache calls of one client and key prefix. */
 export class RedisCache {
@@ -65,6 +66,7 @@ export class RedisCache {
       String(session.createdAt),
       session.ttlMs === null ? '' : whole(session.ttlMs),
       session.maxTtlMs === null ? '' : whole(session.maxTtlMs),
+      session.owner ?? '',
     ];
     for (const [name, field] of session.fields) {
       args.push(name, bytes(field.value), field.ttlMs === null ? '' : whole(field.ttlMs));
@@ -133,17 +135,22 @@ function decodeCached(reply: unknown): CachedSession {
   const live = copy.leaseEnd !== null && copy.leaseEnd > now && copy.created !== null;
   return {
     token: copy.token,
-    copy: live
-      ? {
-          // In the order the RedisStore's own reads build it: one object shape for the core.
-          fields: copy.fields,
-          ttlMs: remaining(earliest(copy.ends, copy.deadline), now),
-          maxTtlMs: remaining(copy.deadline, now),
-          createdAt: copy.created as number,
-        }
-      : undefined,
+    copy: live ? copied(copy, now) : undefined,
     local: copy.local ?? NO_FIELDS,
   };
+}
+
+/** The session a live copy holds, built as the RedisStore's own reads build it. */
+function copied(copy: DecodedHash, now: number): StoredSession {
+  const session: { -readonly [K in keyof StoredSession]: StoredSession[K] } = {
+    // In the order the RedisStore's own reads build it: one object shape for the core.
+    fields: copy.fields,
+    ttlMs: remaining(earliest(copy.ends, copy.deadline), now),
+    maxTtlMs: remaining(copy.deadline, now),
+    createdAt: copy.created as number,
+  };
+  if (copy.owner !== undefined) session.owner = copy.owner;
+  return session;
 }
 
 function entryArgs(entries: readonly FieldWrite[]): Arg[] {
@@ -173,6 +180,8 @@ interface DecodedHash {
   created: number | null;
   ends: number | null;
   deadline: number | null;
+  /** The owner the copied session is bound to, if any. */
+  owner: string | undefined;
   fields: Map<string, StoredField>;
   /** The live local fields; `undefined` when there are none. */
   local: Map<string, StoredField> | undefined;
@@ -190,6 +199,7 @@ function decodeHash(flat: Buffer[], now: number): DecodedHash {
     created: null,
     ends: null,
     deadline: null,
+    owner: undefined,
     fields: new Map(),
     local: undefined,
   };
@@ -221,6 +231,9 @@ function decodeHash(flat: Buffer[], now: number): DecodedHash {
         break;
       case DEADLINE:
         hash.deadline = integer(value);
+        break;
+      case OWNER:
+        hash.owner = value.toString();
         break;
       case EXPIRES:
         expiries ??= new Map();

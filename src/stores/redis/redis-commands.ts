@@ -13,6 +13,7 @@ import type {
   FieldTtl,
   FieldWrite,
   InsertResult,
+  OwnedStoredSession,
   RenameResult,
   SessionLimits,
   SessionTtl,
@@ -21,6 +22,7 @@ import type {
 } from '../../core/store-contract.ts';
 import { copyValues } from '../copied-values.ts';
 import { limitRefusal } from '../limit-refusal.ts';
+import { tombstoneKey } from './redis-keys.ts';
 import {
   type FieldTtlMode,
   type ScriptName,
@@ -40,24 +42,65 @@ export interface WriteArgs {
   /** Write only if the first entry's field is absent. */
   readonly ifAbsent: boolean;
   readonly limits?: SessionLimits | undefined;
+  /** The owner to bind the session to if this write creates it. */
+  readonly owner?: string | undefined;
+  /** When the owner's index entry for the key was added, by the index server's clock. */
+  readonly indexedAt?: number | undefined;
 }
+
+/** A write's reply when it would create a bound session whose index entry is not yet added. */
+export const INDEX_FIRST = 'index-first';
+
+/**
+ * The owner side of a rename: `bind` gives the session `owner`; otherwise the session keeps its
+ * owner, which must be `owner` ('' for none), or the rename replies `{ status: 'owned' }` with
+ * the one it has. A bound session's index entry for the new key was added at `indexedAt`.
+ */
+export interface RenameOwner {
+  readonly owner: string;
+  readonly bind: boolean;
+  readonly indexedAt?: number | undefined;
+}
+
+/** A rename's reply when the session's owner is not the one expected. */
+export interface OwnedElsewhere {
+  readonly status: 'owned';
+  /** The owner the session has; `''` for none. */
+  readonly owner: string;
+}
+
+/** A session as an index pass lists it. */
+export type ListedSession = Omit<OwnedStoredSession, 'key'>;
 
 /** The store's operations, each one script call, so one round trip. */
 export interface SessionCommands {
   readonly mode: FieldTtlMode;
   getAll(key: string): Promise<StoredSession | undefined>;
-  write(key: string, entries: readonly FieldWrite[], args: WriteArgs): Promise<InsertResult | null>;
+  write(
+    key: string,
+    entries: readonly FieldWrite[],
+    args: WriteArgs,
+  ): Promise<InsertResult | null | typeof INDEX_FIRST>;
   rename(
     from: string,
     to: string,
     entries: readonly FieldWrite[],
     idleMs: number,
     limits: SessionLimits | undefined,
-  ): Promise<RenameResult>;
+    owner?: RenameOwner,
+  ): Promise<RenameResult | OwnedElsewhere>;
   expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null>;
   remove(key: string, field: string): Promise<boolean>;
   take(key: string, field: string): Promise<Uint8Array | undefined>;
   delete(key: string): Promise<boolean>;
+  /** The session if it is live and bound to `owner`, with its live fields among `fields`. */
+  listOwned(
+    key: string,
+    owner: string,
+    fields: readonly string[],
+  ): Promise<ListedSession | undefined>;
+  /** Deletes the session if it is live and bound to `owner`; resolves whether it did. */
+  deleteOwned(key: string, owner: string): Promise<boolean>;
 }
 
 /**
@@ -81,6 +124,7 @@ export function defineSessionCommands(
     remove: call('remove'),
     take: call('take'),
     delete: call('delete'),
+    owned: call('owned'),
   };
 
   return {
@@ -91,28 +135,37 @@ export function defineSessionCommands(
     async write(key, entries, args) {
       const reply = (await run.write(
         key,
+        tombstoneKey(key),
         flag(args.create),
         duration(args.idleMs),
         args.absoluteMs === undefined ? '' : duration(args.absoluteMs),
         flag(args.ifAbsent),
         ...limitArgs(args.limits),
+        args.owner ?? '',
+        args.indexedAt === undefined ? '' : String(args.indexedAt),
         ...entryArgs(entries),
       )) as [status: number, ttl?: number | Buffer];
       if (reply[0] === 0) return null;
+      if (reply[0] === 6) return INDEX_FIRST;
       if (reply[0] === 4) throw limitRefusal(reply[1], args.limits, entries);
       return { written: reply[0] === 1, ttlMs: ttlOf(reply[1] as number) };
     },
-    async rename(from, to, entries, idleMs, limits) {
+    async rename(from, to, entries, idleMs, limits, owner = KEEP_NO_OWNER) {
       const reply = (await run.rename(
         from,
         to,
+        tombstoneKey(to),
         duration(idleMs),
         ...limitArgs(limits),
+        owner.owner,
+        owner.bind ? 'b' : 'k',
+        owner.indexedAt === undefined ? '' : String(owner.indexedAt),
         ...entryArgs(entries),
       )) as [status: number, ttl?: number | Buffer];
       if (reply[0] === 0) return { status: 'missing' };
       if (reply[0] === 4) throw limitRefusal(reply[1], limits, entries);
       if (reply[0] === 3) return { status: 'collision' };
+      if (reply[0] === 5) return { status: 'owned', owner: String(reply[1]) };
       return { status: 'renamed', ttlMs: ttlOf(reply[1] as number) };
     },
     async expire(key, ttlMs, expireMode) {
@@ -129,8 +182,18 @@ export function defineSessionCommands(
     async delete(key) {
       return (await run.delete(key)) === 1;
     },
+    async listOwned(key, owner, fields) {
+      return decodeListed(await run.owned(key, tombstoneKey(key), owner, 'l', ...fields), fields);
+    },
+    async deleteOwned(key, owner) {
+      const [deleted] = (await run.owned(key, tombstoneKey(key), owner, 'd')) as [number];
+      return deleted === 1;
+    },
   };
 }
+
+/** What a rename without an owner expects: a session bound to none. */
+const KEEP_NO_OWNER: RenameOwner = { owner: '', bind: false };
 
 /**
  * Registers `script` on `client` as `ruts_<name>_<hash of the source>` and returns its call. The
@@ -194,6 +257,7 @@ const META_CREATED = 0x63; // 'c'
 const META_EXPIRES = 0x65; // 'e'
 const META_DEADLINE = 0x64; // 'd'
 const META_FIELD_TTL = 0x74; // 't'
+const META_OWNER = 0x6f; // 'o'
 
 /**
  * Turns `{now, HGETALL[, HPEXPIRETIME...]}` into the session as the contract reports it. The
@@ -207,6 +271,7 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
   let expiresAt: number | null = null;
   let deadline: number | null = null;
   let own: Map<string, number> | undefined;
+  let owner: string | undefined;
   const storedNames: string[] = [];
   const storedValues: Buffer[] = [];
   for (let i = 0; i < all.length; i += 2) {
@@ -231,6 +296,9 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
         own ??= new Map();
         own.set(name.toString('utf8', 2), integer(value));
         break;
+      case META_OWNER:
+        owner = value.toString('utf8');
+        break;
     }
   }
   // No creation time: no session (an absent key replies with an empty hash).
@@ -251,11 +319,47 @@ export function decodeSession(reply: unknown): StoredSession | undefined {
     const ttlMs = expiry === null ? null : Math.min(expiry, end ?? Number.POSITIVE_INFINITY) - now;
     fields.set(name, { value: copies[i] as Uint8Array, ttlMs });
   }
-  return {
+  const session: { -readonly [K in keyof StoredSession]: StoredSession[K] } = {
     fields,
     ttlMs: end === null ? null : end - now,
     maxTtlMs: deadline === null ? null : deadline - now,
     createdAt,
+  };
+  // Absent rather than undefined for a session without one, as the contract has it.
+  if (owner !== undefined) session.owner = owner;
+  return session;
+}
+
+/**
+ * Turns the owned script's list reply, `{1, now, created, ttl, last active, value, expiry, ...}`
+ * with -1 for none and a value per name in `names`, into the session as listed; `{0}` is a
+ * session that is not the owner's.
+ */
+function decodeListed(reply: unknown, names: readonly string[]): ListedSession | undefined {
+  const [found, now, createdAt, ttl, lastActive, ...pairs] = reply as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    ...(Buffer | number | null)[],
+  ];
+  if (found !== 1) return undefined;
+  const end = ttl === -1 ? null : now + ttl;
+  const fields = new Map<string, StoredField>();
+  for (const [i, name] of names.entries()) {
+    const value = pairs[2 * i];
+    const expiry = pairs[2 * i + 1] as number;
+    if (!(value instanceof Uint8Array) || (expiry !== -1 && expiry <= now)) continue;
+    // As in a full read: a field cannot outlive its session.
+    const ttlMs = expiry === -1 ? null : Math.min(expiry, end ?? Number.POSITIVE_INFINITY) - now;
+    fields.set(name, { value: new Uint8Array(value), ttlMs });
+  }
+  return {
+    createdAt,
+    ttlMs: end === null ? null : ttl,
+    lastActiveAt: lastActive === -1 ? null : lastActive,
+    fields,
   };
 }
 

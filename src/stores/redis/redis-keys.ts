@@ -1,9 +1,11 @@
 /**
- * Where a session lives in Redis: the key prefix rules and the Redis key built from a store key.
+ * Where a session lives in Redis: the key prefix rules, the Redis key built from a store key, and
+ * the keys of the owner index.
  *
  * @packageDocumentation
  */
 
+import { createHash } from 'node:crypto';
 import { ConfigError } from '../../core/errors.ts';
 
 /** The prefix used when none is given. */
@@ -43,4 +45,26 @@ export function assertValidPrefix(prefix: unknown): asserts prefix is string {
 export function sessionKey(prefix: string, key: string): string {
   const dot = key.indexOf('.');
   return dot === -1 ? `${prefix}{${key}}` : `${prefix}{${key.slice(0, dot)}}${key.slice(dot)}`;
+}
+
+/**
+ * The owner index of `owner`: a set of store keys, tagged by the SHA-256 of the owner (base64url),
+ * since an owner may hold braces and any length of text. It has a slot of its own, apart from
+ * the sessions it lists. Session keys have `{` right after the prefix, so none can be an index.
+ */
+export function ownerIndexKey(prefix: string, owner: string): string {
+  return `${prefix}owner:{${createHash('sha256').update(owner).digest('base64url')}}`;
+}
+
+/** When the next bind prunes the owner's index; in the index's slot. */
+export function pruneMarkKey(indexKey: string): string {
+  return `${indexKey}~prune`;
+}
+
+/**
+ * The tombstone of a session key: set when an index pass found the key dead (or not the owner's),
+ * it refuses a late bind onto the key, in the key's own slot.
+ */
+export function tombstoneKey(redisKey: string): string {
+  return `${redisKey}~gone`;
 }

@@ -14,6 +14,12 @@
  *   are checked against. Never below the truth: fields that Redis expires natively are still
  *   counted, so a write that the counts would refuse counts the hash again first. Absent when
  *   not known (a session from before them, or after a purge), and then counted when next needed.
+ * - `\0o` the owner the session is bound to, and `\0a` when a write or an extension last reached
+ *   it (epoch ms). Only owned sessions keep `\0a`: only the owner index reports it.
+ *
+ * A bind (a creating write or a rename that gives the session an owner) runs only after the
+ * store added the key to the owner's index (`redis-owners.ts`), and is refused on a key whose
+ * tombstone (`<key>~gone`) says an index pass already found it dead.
  *
  * The key's own expiry (`PEXPIREAT`) always equals the session's end, the earlier of `\0e` and
  * `\0d`, so Redis drops dead sessions by itself. Scripts still compare against `TIME`, because a
@@ -30,7 +36,15 @@
 export type FieldTtlMode = 'native' | 'emulated';
 
 /** Every operation the store performs, one script each. */
-export type ScriptName = 'getAll' | 'write' | 'rename' | 'expire' | 'remove' | 'take' | 'delete';
+export type ScriptName =
+  | 'getAll'
+  | 'write'
+  | 'rename'
+  | 'expire'
+  | 'remove'
+  | 'take'
+  | 'delete'
+  | 'owned';
 
 /** A script and how many of its arguments are keys, as ioredis `defineCommand` takes them. */
 export interface ScriptSource {
@@ -50,10 +64,10 @@ local function ends(e, d)
   return e or d
 end
 local function live(key)
-  local m = redis.call('HMGET', key, '\0c', '\0e', '\0d', '\0n', '\0f', '\0b')
+  local m = redis.call('HMGET', key, '\0c', '\0e', '\0d', '\0n', '\0f', '\0b', '\0o')
   if not m[1] then return nil end
   local s = {e = tonumber(m[2]), d = tonumber(m[3]), n = tonumber(m[4]), f = tonumber(m[5]),
-    b = tonumber(m[6])}
+    b = tonumber(m[6]), o = m[7] or nil}
   local x = ends(s.e, s.d)
   if x and x <= now then
     redis.call('DEL', key)
@@ -202,56 +216,92 @@ local function write(key, s, idle, i)
   end
   if n and (not s.n or n < s.n) then redis.call('HSET', key, '\0n', n) end
   if s.f then redis.call('HSET', key, '\0f', s.f, '\0b', s.b) end
+  if s.o then redis.call('HSET', key, '\0a', now) end
   return settle(key, s, e, s.d)
 end
 `;
 }
 
+/** How long a tombstone refuses binds onto its key. */
+export const TOMBSTONE_MS = 86_400_000;
 /**
- * set, setMany and setIfAbsent. ARGV: create ('1'/'0'), idle ms, absolute ms (or ''), if-absent
- * ('1'/'0'), max fields and max bytes (or '' for no limits), then field triples. Replies `{0}`
- * missing, `{1, ttl}` written, `{2, ttl}` kept, `{4, limit}` refused.
+ * How old a bind's index entry may be (by the index server's `TIME`, passed as `at`): far below
+ * {@link TOMBSTONE_MS}, so a bind held up in a queue cannot outlive the tombstone meant for it.
+ */
+export const MAX_BIND_DELAY_MS = 3_600_000;
+
+/** Whether a bind may land on the key whose tombstone is `tomb`, its index entry added at `at`. */
+const BIND = `
+local function bindable(tomb, at)
+  at = tonumber(at)
+  return at and now - at < ${MAX_BIND_DELAY_MS} and redis.call('EXISTS', tomb) == 0
+end
+`;
+
+/**
+ * set, setMany and setIfAbsent. KEYS: the session, its tombstone. ARGV: create ('1'/'0'), idle
+ * ms, absolute ms (or ''), if-absent ('1'/'0'), max fields and max bytes (or '' for no limits),
+ * the owner to bind a created session to and when its index entry was added (or ''), then field
+ * triples. Replies `{0}` missing or bind refused, `{1, ttl}` written, `{2, ttl}` kept, `{4, limit}`
+ * refused, `{6}` creating a bound session needs its index entry first.
  */
 const WRITE = String.raw`
-local k = KEYS[1]
+local k, o = KEYS[1], ARGV[7]
 local s = load(k)
 if not s then
   if ARGV[1] ~= '1' then return {0} end
-  s = {fresh = true, e = now, d = nil}
-elseif ARGV[4] == '1' and redis.call('HEXISTS', k, ARGV[7]) == 1 then
+  if o ~= '' then
+    if ARGV[8] == '' then return {6} end
+    if not bindable(KEYS[2], ARGV[8]) then return {0} end
+  end
+  s = {fresh = true, e = now, d = nil, o = o ~= '' and o or nil}
+elseif ARGV[4] == '1' and redis.call('HEXISTS', k, ARGV[9]) == 1 then
   return {2, left(s.e, s.d)}
 end
-local limit = admit(k, s, 7, tonumber(ARGV[5]), tonumber(ARGV[6]))
+local limit = admit(k, s, 9, tonumber(ARGV[5]), tonumber(ARGV[6]))
 if limit then return {4, limit} end
 if s.fresh then
-  local absolute = tonumber(ARGV[3])
+  local meta, absolute = {'\0c', now}, tonumber(ARGV[3])
   if absolute then
     s.d = now + absolute
-    redis.call('HSET', k, '\0c', now, '\0d', s.d)
-  else
-    redis.call('HSET', k, '\0c', now)
+    meta[3], meta[4] = '\0d', s.d
   end
+  if s.o then
+    meta[#meta + 1] = '\0o'
+    meta[#meta + 1] = s.o
+  end
+  redis.call('HSET', k, unpack(meta))
 end
-return {1, write(k, s, tonumber(ARGV[2]), 7)}
+return {1, write(k, s, tonumber(ARGV[2]), 9)}
 `;
 
 /**
- * KEYS: from, to. ARGV: idle ms, max fields and max bytes (or ''), then field triples. `RENAME`
- * carries the fields, metadata, counts and key expiry. Replies `{0}` missing, `{1, ttl}`
- * renamed, `{3}` collision, `{4, limit}` refused.
+ * KEYS: from, to, to's tombstone. ARGV: idle ms, max fields and max bytes (or ''), an owner, 'b'
+ * to bind the session to it or 'k' to keep the owner `from` has, which must be that one ('' for
+ * none), when the owner's index entry for `to` was added (or ''), then field triples. `RENAME`
+ * carries the fields, metadata, owner, counts and key expiry. Replies `{0}` missing, `{1, ttl}`
+ * renamed, `{3}` collision or bind refused, `{4, limit}` refused, `{5, owner}` `from` has another
+ * owner than expected ('' for none).
  */
-const RENAME = `
+const RENAME = String.raw`
 local s = load(KEYS[1])
 if not s then return {0} end
 if live(KEYS[2]) then return {3} end
-local limit = admit(KEYS[1], s, 4, tonumber(ARGV[2]), tonumber(ARGV[3]))
+local o = ARGV[4]
+if ARGV[5] == 'k' and (s.o or '') ~= o then return {5, s.o or ''} end
+if o ~= '' and not bindable(KEYS[3], ARGV[6]) then return {3} end
+local limit = admit(KEYS[1], s, 7, tonumber(ARGV[2]), tonumber(ARGV[3]))
 if limit then return {4, limit} end
 redis.call('RENAME', KEYS[1], KEYS[2])
-return {1, write(KEYS[2], s, tonumber(ARGV[1]), 4)}
+if ARGV[5] == 'b' then
+  s.o = o
+  redis.call('HSET', KEYS[2], '\0o', o)
+end
+return {1, write(KEYS[2], s, tonumber(ARGV[1]), 7)}
 `;
 
 /** ARGV: ttl ms or 'p', mode 's' (set) or 'x' (extend). Replies nil when missing, else the ttl. */
-const EXPIRE = `
+const EXPIRE = String.raw`
 local k = KEYS[1]
 local s = load(k)
 if not s then return nil end
@@ -268,6 +318,7 @@ elseif ARGV[2] == 's' then
 elseif e and now + ttl > e then
   e = now + ttl
 end
+if s.o and ARGV[2] ~= 's' then redis.call('HSET', k, '\0a', now) end
 return settle(k, s, e, d)
 `;
 
@@ -332,9 +383,51 @@ if not live(KEYS[1]) then return 0 end
 return redis.call('DEL', KEYS[1])
 `;
 
+/** A field's own expiry (epoch ms), or -1 for none, in each mode; emulated ones count in both. */
+const EXPIRY: Record<FieldTtlMode, string> = {
+  emulated: String.raw`
+local function expiry(k, f)
+  return tonumber(redis.call('HGET', k, '\0t' .. f)) or -1
+end
+`,
+  native: String.raw`
+local function expiry(k, f)
+  local at = redis.call('HPEXPIRETIME', k, 'FIELDS', 1, f)[1]
+  if at > 0 then return at end
+  return tonumber(redis.call('HGET', k, '\0t' .. f)) or -1
+end
+`,
+};
+
+/**
+ * One member of an owner's index, for a pass over it. KEYS: the session, its tombstone. ARGV:
+ * the owner, 'l' (list) or 'd' (delete), then the field names to list. A session that is not
+ * live and bound to the owner gets a tombstone, which refuses a bind still on its way to the key,
+ * and replies `{0}`; otherwise 'd' deletes it (leaving a tombstone too) and replies `{1}`, and 'l'
+ * replies `{1, now, created, ttl or -1, last active or -1, value or false, expiry or -1, ...}`.
+ */
+const OWNED = String.raw`
+local k = KEYS[1]
+local s = load(k)
+if not s or s.o ~= ARGV[1] or ARGV[2] == 'd' then
+  local found = s and s.o == ARGV[1]
+  if found then redis.call('DEL', k) end
+  redis.call('SET', KEYS[2], '1', 'PX', ${TOMBSTONE_MS})
+  return {found and 1 or 0}
+end
+local m = redis.call('HMGET', k, '\0c', '\0a')
+local out = {1, now, tonumber(m[1]), left(s.e, s.d), tonumber(m[2]) or -1}
+for i = 3, #ARGV do
+  local f = ARGV[i]
+  out[#out + 1] = redis.call('HGET', k, f)
+  out[#out + 1] = expiry(k, f)
+end
+return out
+`;
+
 /** The scripts for one field TTL mode. */
 export function sessionScripts(mode: FieldTtlMode): Record<ScriptName, ScriptSource> {
-  const writer = READ + SETTLE + LIMITS + writeFunction(mode);
+  const writer = READ + SETTLE + LIMITS + BIND + writeFunction(mode);
   const script = (lua: string, numberOfKeys = 1): ScriptSource => ({
     // Indentation and comments are for the reader of this file; a new connection sends every
     // script whole.
@@ -343,11 +436,12 @@ export function sessionScripts(mode: FieldTtlMode): Record<ScriptName, ScriptSou
   });
   return {
     getAll: script(GET_ALL[mode]),
-    write: script(writer + WRITE),
-    rename: script(writer + RENAME, 2),
+    write: script(writer + WRITE, 2),
+    rename: script(writer + RENAME, 3),
     expire: script(READ + SETTLE + EXPIRE),
     remove: script(READ + REMOVE),
     take: script(READ + TAKE),
     delete: script(READ + DELETE),
+    owned: script(READ + EXPIRY[mode] + OWNED, 2),
   };
 }

@@ -3,7 +3,8 @@
  *
  * Each session is one hash; each call is one Lua script, so one round trip and atomic, timed by
  * the server's clock. Per-field TTLs use the server's own hash field expiry where it has one
- * (Redis 7.4+, Valkey 9+) and are emulated inside the scripts on Redis 6.2 and later.
+ * (Redis 7.4+, Valkey 9+) and are emulated inside the scripts on Redis 6.2 and later. Binding a
+ * session to an owner takes a few round trips more (`redis-owners.ts`).
  *
  * @packageDocumentation
  */
@@ -23,6 +24,8 @@ import type {
   FieldTtl,
   FieldWrite,
   InsertResult,
+  OwnedSessionStore,
+  OwnedStoredSession,
   RenameOptions,
   RenameResult,
   SessionLimits,
@@ -33,8 +36,9 @@ import type {
 } from '../../core/store-contract.ts';
 import { chooseFieldTtlMode } from './field-ttl-support.ts';
 import { RedisCache } from './redis-cache.ts';
-import { defineSessionCommands, type SessionCommands } from './redis-commands.ts';
+import { defineSessionCommands, INDEX_FIRST, type SessionCommands } from './redis-commands.ts';
 import { assertValidPrefix, DEFAULT_PREFIX, sessionKey } from './redis-keys.ts';
+import { checkedOwner, RedisOwners } from './redis-owners.ts';
 import type { FieldTtlMode } from './redis-scripts.ts';
 
 /** Options of {@link RedisStore}. Give either `client` or `url`. */
@@ -74,7 +78,8 @@ export interface RedisStoreOptions {
 }
 
 /**
- * A {@link SessionStore} on Redis.
+ * A {@link SessionStore} on Redis. It indexes sessions by owner ({@link OwnedSessionStore}), so
+ * "sign out everywhere" costs in proportion to the owner's sessions.
  *
  * @example
  * ```ts
@@ -83,7 +88,7 @@ export interface RedisStoreOptions {
  * const store = new RedisStore({ client: new Redis(process.env.REDIS_URL) });
  * ```
  */
-export class RedisStore implements SessionStore, SessionCache {
+export class RedisStore implements SessionStore, OwnedSessionStore, SessionCache {
   readonly #url: string | undefined;
   #client: Redis | Cluster | undefined;
   /** This store's hold on the process's client for `#url`, while it has one. */
@@ -94,6 +99,8 @@ export class RedisStore implements SessionStore, SessionCache {
   #choosing: Promise<SessionCommands> | undefined;
   /** The calls of this store as a `LayeredStore`'s hot tier, registered on first use. */
   #cache: RedisCache | undefined;
+  /** The owner index, registered on first use. */
+  #ownerIndex: RedisOwners | undefined;
 
   constructor(options: RedisStoreOptions) {
     const { client, url, prefix = DEFAULT_PREFIX, nativeFieldTtl = 'auto' } = options ?? {};
@@ -192,13 +199,27 @@ export class RedisStore implements SessionStore, SessionCache {
 
   async rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
     const entries = checkedEntries(options.set ?? []);
+    const owner = options.owner === undefined ? undefined : checkedOwner(options.owner);
     const commands = this.#commands ?? (await this.#ready());
-    return commands.rename(this.#key(from), this.#key(to), entries, options.idleMs, options.limits);
+    const { idleMs, limits } = options;
+    return this.#owners().rename(commands, from, to, entries, idleMs, limits, owner);
   }
 
   async expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null> {
     const commands = this.#commands ?? (await this.#ready());
     return commands.expire(this.#key(key), ttlMs, mode);
+  }
+
+  async listOwned(owner: string, fields: readonly string[]): Promise<OwnedStoredSession[]> {
+    checkedOwner(owner);
+    const commands = this.#commands ?? (await this.#ready());
+    return this.#owners().list(commands, owner, fields.map(fieldName));
+  }
+
+  async deleteOwned(owner: string, except?: string): Promise<string[]> {
+    checkedOwner(owner);
+    const commands = this.#commands ?? (await this.#ready());
+    return this.#owners().revoke(commands, owner, except);
   }
 
   readCopy(key: string): Promise<CachedSession> {
@@ -238,6 +259,7 @@ export class RedisStore implements SessionStore, SessionCache {
     this.#commands = undefined;
     this.#choosing = undefined;
     this.#cache = undefined;
+    this.#ownerIndex = undefined;
     if (client === undefined) return;
     // Only a ready client can flush with QUIT; any other would queue it (or connect to send it).
     if (client.status !== 'ready') return client.disconnect();
@@ -255,17 +277,29 @@ export class RedisStore implements SessionStore, SessionCache {
   ): Promise<InsertResult | null> {
     checkedEntries(entries);
     const commands = this.#commands ?? (await this.#ready());
-    return commands.write(this.#key(key), entries, {
+    const args = {
       create: options.create,
       idleMs: options.idleMs,
       absoluteMs: options.absoluteMs,
       ifAbsent,
       limits: options.limits,
-    });
+    };
+    // Only a write that may create the session binds it.
+    if (options.owner !== undefined && options.create) {
+      const owner = checkedOwner(options.owner);
+      return this.#owners().write(commands, key, entries, { ...args, owner });
+    }
+    const reply = await commands.write(this.#key(key), entries, args);
+    return reply === INDEX_FIRST ? null : reply;
   }
 
   #key(key: string): string {
     return sessionKey(this.#prefix, key);
+  }
+
+  #owners(): RedisOwners {
+    this.#ownerIndex ??= new RedisOwners(this.getInstance(), this.#prefix);
+    return this.#ownerIndex;
   }
 
   #cached(): RedisCache {

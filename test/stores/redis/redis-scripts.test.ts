@@ -25,13 +25,13 @@ describe('the session scripts', () => {
     }
   });
 
-  it('differ between the modes only in field writes and getAll', () => {
+  it('differ between the modes only in field writes, getAll and listing owned sessions', () => {
     const [emulated, native] = [sessionScripts('emulated'), sessionScripts('native')];
     const differing = Object.keys(emulated).filter(
       (name) =>
         emulated[name as keyof typeof emulated].lua !== native[name as keyof typeof native].lua,
     );
-    expect(differing.sort()).toEqual(['getAll', 'rename', 'write']);
+    expect(differing.sort()).toEqual(['getAll', 'owned', 'rename', 'write']);
   });
 
   // A new connection sends each script whole once (EVAL), then only its hash.
