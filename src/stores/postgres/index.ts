@@ -16,6 +16,8 @@ export {
   limitsMigrationSql,
   type MigrationOptions,
   migrate,
+  OWNERS_MIGRATION,
+  ownersMigrationSql,
 } from './postgres-migration.ts';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
 export type { Sweeper, SweeperOptions } from './postgres-sweeper.ts';

@@ -1,6 +1,6 @@
 /**
  * The store's tables, as SQL. These are the committed Prisma migrations (`prisma/migrations/`:
- * the tables, then the session counters) in a form that can be rendered for any schema and table
+ * the tables, the session counters, then the owner index) in a form that can be rendered for any schema and table
  * prefix; a test checks that the default renderings are those files byte for byte. They let
  * {@link migrate} create or upgrade the tables where no Prisma CLI runs, such as in PGlite.
  *
@@ -15,6 +15,9 @@ export const INIT_MIGRATION = '20250601000000_init';
 
 /** The folder name of the second migration: the counters the session limits are checked on. */
 export const LIMITS_MIGRATION = '20261207000000_session_limits';
+
+/** The folder name of the third migration: the owner sessions are bound to, and their activity. */
+export const OWNERS_MIGRATION = '20261208000000_session_owners';
 
 /** Where to create the tables. */
 export interface MigrationOptions {
@@ -112,6 +115,26 @@ export function limitsMigrationSteps(options: MigrationOptions = {}): MigrationS
   ];
 }
 
+/**
+ * The statements of the owners migration: who a session is bound to, indexed for "sign out
+ * everywhere", and when it was last active. Both nullable: older sessions have neither.
+ */
+export function ownersMigrationSteps(options: MigrationOptions = {}): MigrationStep[] {
+  const { sessions, sessionsName: s } = migrationNames(options);
+  return [
+    {
+      label: 'AlterTable',
+      sql:
+        `ALTER TABLE ${sessions} ADD COLUMN IF NOT EXISTS "owner" TEXT,\n` +
+        'ADD COLUMN IF NOT EXISTS "last_active_at" TIMESTAMPTZ(6)',
+    },
+    {
+      label: 'CreateIndex',
+      sql: `CREATE INDEX IF NOT EXISTS ${quote(`${s}_owner_idx`)} ON ${sessions}("owner")`,
+    },
+  ];
+}
+
 function render(steps: MigrationStep[]): string {
   return steps.map((step) => `-- ${step.label}\n${step.sql};\n`).join('\n');
 }
@@ -126,9 +149,14 @@ export function limitsMigrationSql(options: MigrationOptions = {}): string {
   return render(limitsMigrationSteps(options));
 }
 
+/** The owners migration (after {@link limitsMigrationSql}) as its `migration.sql`. */
+export function ownersMigrationSql(options: MigrationOptions = {}): string {
+  return render(ownersMigrationSteps(options));
+}
+
 /**
  * Creates the store's tables unless they exist, and brings tables from an older version forward
- * (adding the session counters), from the same SQL as the Prisma migrations. For databases no
+ * (adding the session counters, the owner and its index), from the same SQL as the Prisma migrations. For databases no
  * Prisma CLI manages, PGlite above all; with Prisma, run `prisma migrate deploy` instead. Runs in
  * one transaction under an advisory lock, so concurrent starts migrate once, and touches tables
  * that are up to date not at all. Resolves whether it changed anything.
@@ -148,26 +176,40 @@ export async function migrate(
   const names = resolveTables(schema, options.tablePrefix);
   const init = initMigrationSteps({ ...options, schema });
   const limits = limitsMigrationSteps({ ...options, schema });
+  const owners = ownersMigrationSteps({ ...options, schema });
   return executor.transaction(async (tx) => {
     // The lock function returns void, which some drivers cannot read: select from it instead.
     await tx.query('SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext($1)::bigint)', [
       `ruts migrate ${names.sessions}`,
     ]);
     // ALTER TABLE locks the table even when it adds nothing, so the catalog is asked first.
-    const [found] = await tx.query<{ tables: boolean; schema: boolean; counters: boolean }>(
+    const [found] = await tx.query<{
+      tables: boolean;
+      schema: boolean;
+      counters: boolean;
+      owners: boolean;
+    }>(
       `SELECT to_regclass($1) IS NOT NULL AS tables, to_regnamespace($2) IS NOT NULL AS schema,
         (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1)
-          AND attname IN ('field_count', 'field_bytes') AND NOT attisdropped) = 2 AS counters`,
-      [names.sessions, quote(schema)],
+          AND attname IN ('field_count', 'field_bytes') AND NOT attisdropped) = 2 AS counters,
+        (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1)
+          AND attname IN ('owner', 'last_active_at') AND NOT attisdropped) = 2
+          AND to_regclass($3) IS NOT NULL AS owners`,
+      [
+        names.sessions,
+        quote(schema),
+        `${quote(schema)}.${quote(`${names.sessionsName}_owner_idx`)}`,
+      ],
     );
-    if (found?.tables && found.counters) return false;
+    if (found?.tables && found.counters && found.owners) return false;
     if (!found?.tables) {
       // Creating a schema needs a privilege on the database that using one does not, so only
       // ask for it when the schema is really missing.
       if (!found?.schema) await tx.query(`CREATE SCHEMA ${quote(schema)}`, []);
       for (const step of init) await tx.query(step.sql, []);
     }
-    for (const step of limits) await tx.query(step.sql, []);
+    if (!found?.counters) for (const step of limits) await tx.query(step.sql, []);
+    if (!found?.owners) for (const step of owners) await tx.query(step.sql, []);
     return true;
   });
 }

@@ -31,13 +31,26 @@
  * no snapshot, however old, can make them undercount. A write they would refuse is decided
  * again by `writeExact`, after the lock, from the fields themselves.
  *
+ * ## Owners
+ * `sessions.owner` binds a session to a user (`NULL`: none), indexed for "sign out everywhere".
+ * A rename moves a session to a new row, which a `DELETE ... WHERE owner = $1` whose snapshot
+ * predates it would never see: it would find the source row gone and miss the new one. So
+ * `deleteOwned` holds the owner's transaction-scoped advisory lock exclusively while it deletes,
+ * and a rename of an owned session takes it shared before it moves anything and keeps it until
+ * it commits; the delete takes its snapshot only once it has the lock, so it sees every move
+ * that began before it, and none begins during it. A rename never waits for that lock while it
+ * holds a row lock (it tries, and on failure starts again, waiting first), so the two cannot
+ * deadlock. `last_active_at` is set by the statements
+ * that update the session row anyway: every write and every extension.
+ *
  * ## Parameters of a field batch
  * `$1` key, `$2` names `text[]`, `$3` every value concatenated into one `bytea`, `$4` 1-based
  * start offsets `int[]`, `$5` lengths `int[]`, `$6` own TTLs `float8[]` (0: none), `$7` names to
  * drop `text[]` (written with a TTL of zero or less), `$8` how far to extend the session in ms
  * (`NULL`: make it persistent), `$9` most fields and `$10` most bytes (`NULL`: no limit), `$11`
  * its absolute lifetime in ms when created (`NULL`: none), `$12` write only if no field of the
- * batch is live. One `bytea` with offsets travels through every driver, where a `bytea[]` would
+ * batch is live, `$13` the owner to bind a session the write creates to (`$12` in `create`, which
+ * has no such test). One `bytea` with offsets travels through every driver, where a `bytea[]` would
  * not.
  *
  * @packageDocumentation
@@ -54,6 +67,11 @@ function live(alias: string): string {
 /** Milliseconds from now until `at`, rounded up; `NULL` stays `NULL`. */
 function remaining(at: string): string {
   return `ceil(extract(epoch FROM (${at}) - now()) * 1000)::float8`;
+}
+
+/** `at` as epoch milliseconds, rounded down; `NULL` stays `NULL`. */
+function epochMs(at: string): string {
+  return `floor(extract(epoch FROM ${at}) * 1000)::float8`;
 }
 
 function after(ms: string): string {
@@ -88,6 +106,14 @@ function fits(
       AND (${maxBytes}::int8 IS NULL OR ${size} = 0 OR ${bytes} + ${size} <= ${maxBytes}::int8)`;
 }
 
+/**
+ * The owner's advisory lock key, per table so that stores on other tables never wait on it. A
+ * collision of two owners' hashes only makes them wait for each other.
+ */
+function ownerLock(sessions: string, owner: string): string {
+  return `hashtextextended('ruts owner ${sessions} ' || ${owner}, 0)`;
+}
+
 /** The counters of the session row `alias`, for {@link fits}. */
 function counters(alias: string): [string, string] {
   return [`${alias}.field_count`, `${alias}.field_bytes`];
@@ -96,14 +122,15 @@ function counters(alias: string): [string, string] {
 /** Every statement of one store, as fixed text: the pg executor prepares each once. */
 export interface PostgresStatements {
   /**
-   * `$1` key. One row for the session (`name` NULL) with `created_ms`, `ttl_ms` and
-   * `max_ttl_ms`, then one per live field with `name`, `value` and
+   * `$1` key. One row for the session (`name` NULL) with `created_ms`, `ttl_ms`,
+   * `max_ttl_ms` and `owner`, then one per live field with `name`, `value` and
    * `ttl_ms` (NULL: none).
    */
   readonly getAll: string;
   /**
-   * Field batch `$1..$11`: upserts the session, then its fields. One row: `written` (false when
-   * the counters refused it) and `ttl_ms`.
+   * Field batch `$1..$11`, `$12` the owner: upserts the session, binding a session it creates to
+   * the owner, then its fields. One row: `written` (false when the counters refused it) and
+   * `ttl_ms`.
    */
   readonly create: string;
   /**
@@ -122,7 +149,7 @@ export interface PostgresStatements {
   /** `$1` key: takes the lock of a live session, or returns no row. */
   readonly lockSession: string;
   /**
-   * Field batch `$1..$12`, after claimSession or lockSession: decides the limits from the fields
+   * Field batch `$1..$13`, after claimSession or lockSession: decides the limits from the fields
    * themselves, then writes and sets the counters exactly. One row: `written`, `refused` (the
    * limit the write would pass, else NULL) and `ttl_ms`.
    */
@@ -130,12 +157,29 @@ export interface PostgresStatements {
   readonly remove: string;
   readonly take: string;
   readonly delete: string;
-  /** `$1` from, `$2` to, `$3` extension: locks the source, claims the target. */
+  /**
+   * `$1` from, `$2` to, `$3` extension, `$4` owner (`NULL`: the source's): locks the source and
+   * tries its owner's lock shared, then claims the target. One row: `found`, `contended` (the
+   * owner's lock was taken: nothing changed, wait with lockSourceOwner and try again),
+   * `claimed` and `ttl_ms`.
+   */
   readonly renameClaim: string;
+  /** `$1` from: waits for the owner's lock, shared, of the live session at `$1`, if owned. */
+  readonly lockSourceOwner: string;
   /** `$1` from, `$2` to: moves the live fields, counts them into the target, deletes the source. */
   readonly renameMove: string;
   readonly extend: string;
   readonly persist: string;
+  /**
+   * `$1` owner, `$2` field names: one row per live session of the owner (`name` NULL) with `key`,
+   * `created_ms`, `ttl_ms` and `active_ms`, and one per live field among `$2` with `key`, `name`,
+   * `value` and `ttl_ms`.
+   */
+  readonly listOwned: string;
+  /** `$1` owner: takes the owner's lock exclusively, for the transaction. */
+  readonly lockOwner: string;
+  /** `$1` owner, `$2` key to keep: deletes the owner's sessions, returning `key` and `live`. */
+  readonly deleteOwned: string;
   readonly end: string;
   readonly endNow: string;
   readonly sweepSessions: string;
@@ -174,11 +218,16 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     // racing writers are checked against each other's counters.
     `sess AS (
         UPDATE ${S} AS s SET expires_at = ${extended('s', extendMs)},
-          field_count = s.field_count + ${count}, field_bytes = s.field_bytes + ${bytes}
+          field_count = s.field_count + ${count}, field_bytes = s.field_bytes + ${bytes},
+          last_active_at = now()
         WHERE s.key = $1 AND ${live('s')}
           AND ${fits(counters('s'), [count, bytes], maxFields, maxBytes)}
         RETURNING s.id, s.expires_at
       )`;
+
+  /** A live field's own TTL, capped at its session's; `NULL` when it has none. */
+  const fieldTtl = `CASE WHEN f.expires_at IS NOT NULL
+            THEN ${remaining('least(f.expires_at, s.expires_at)')} END`;
 
   const reportWrite = `SELECT EXISTS (SELECT 1 FROM sess) AS written,
         (SELECT ${remaining('expires_at')} FROM sess) AS ttl_ms`;
@@ -189,11 +238,11 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     // on a field row. A field's TTL is capped at its session's.
     getAll: `SELECT x.* FROM ${S} AS s CROSS JOIN LATERAL (
         SELECT NULL::text AS name, NULL::bytea AS value,
-          floor(extract(epoch FROM s.created_at) * 1000)::float8 AS created_ms,
-          ${remaining('s.expires_at')} AS ttl_ms, ${remaining('s.deadline')} AS max_ttl_ms
+          ${epochMs('s.created_at')} AS created_ms,
+          ${remaining('s.expires_at')} AS ttl_ms, ${remaining('s.deadline')} AS max_ttl_ms,
+          s.owner
         UNION ALL
-        SELECT f.name, f.value, NULL, CASE WHEN f.expires_at IS NOT NULL
-            THEN ${remaining('least(f.expires_at, s.expires_at)')} END, NULL
+        SELECT f.name, f.value, NULL, ${fieldTtl}, NULL, NULL
         FROM ${F} AS f WHERE f.session_id = s.id AND ${live('f')}
       ) AS x
       WHERE s.key = $1 AND ${live('s')}`,
@@ -210,8 +259,9 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
       ), batch AS (
         SELECT ${batchCount} AS n, ${batchBytes} AS b
       ), sess AS (
-        INSERT INTO ${S} AS s (key, created_at, expires_at, deadline, field_count, field_bytes)
-        SELECT $1, now(), ${fresh('$8', '$11')}, ${after('$11')}, batch.n, batch.b
+        INSERT INTO ${S} AS s (key, created_at, expires_at, deadline, field_count, field_bytes,
+          owner, last_active_at)
+        SELECT $1, now(), ${fresh('$8', '$11')}, ${after('$11')}, batch.n, batch.b, $12::text, now()
         -- Reading from old makes the insert wait for it, so the lock is taken first.
         FROM (SELECT count(*) FROM old) AS locked, batch
         -- A new or recreated session holds the batch alone, which must fit.
@@ -224,7 +274,9 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
           field_count = CASE WHEN s.expires_at <= now() THEN excluded.field_count
             ELSE s.field_count + excluded.field_count END,
           field_bytes = CASE WHEN s.expires_at <= now() THEN excluded.field_bytes
-            ELSE s.field_bytes + excluded.field_bytes END
+            ELSE s.field_bytes + excluded.field_bytes END,
+          owner = CASE WHEN s.expires_at <= now() THEN excluded.owner ELSE s.owner END,
+          last_active_at = excluded.last_active_at
         WHERE s.expires_at <= now()
           OR ${fits(counters('s'), ['excluded.field_count', 'excluded.field_bytes'])}
         RETURNING s.id, s.expires_at
@@ -294,7 +346,8 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
           created_at = CASE WHEN cur.live THEN s.created_at ELSE now() END,
           deadline = CASE WHEN cur.live THEN s.deadline ELSE ${after('$11')} END,
           expires_at = CASE WHEN cur.live THEN ${extended('s', '$8')} ELSE ${fresh('$8', '$11')} END,
-          field_count = verdict.new_n, field_bytes = verdict.new_b
+          field_count = verdict.new_n, field_bytes = verdict.new_b,
+          owner = CASE WHEN cur.live THEN s.owner ELSE $13::text END, last_active_at = now()
         FROM cur, verdict WHERE s.id = cur.id AND verdict.refused IS NULL
         RETURNING s.id, s.expires_at, cur.live AS was_live
       ), stale AS (
@@ -322,22 +375,39 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
     delete: `DELETE FROM ${S} AS s WHERE s.key = $1 RETURNING ${live('s')} AS live`,
 
     // The target is claimed by inserting it, so of two renames onto one key ON CONFLICT lets
-    // exactly one through; an expired target is taken over, a live one is left alone.
+    // exactly one through; an expired target is taken over, a live one is left alone. The
+    // owner's lock is only tried here, with the source row locked: waiting for it could deadlock
+    // with a deleteOwned waiting for that row.
     renameClaim: `WITH src AS (
-        SELECT s.created_at, s.expires_at, s.deadline FROM ${S} AS s
+        SELECT s.created_at, s.expires_at, s.deadline, s.owner FROM ${S} AS s
         WHERE s.key = $1 AND ${live('s')} FOR UPDATE
+      ), locked AS (
+        SELECT src.owner IS NULL OR pg_try_advisory_xact_lock_shared(${ownerLock(S, 'src.owner')})
+          AS ok
+        FROM src
       ), claimed AS (
-        INSERT INTO ${S} AS s (key, created_at, expires_at, deadline)
-        SELECT $2, src.created_at, ${extended('src', '$3')}, src.deadline FROM src
+        INSERT INTO ${S} AS s (key, created_at, expires_at, deadline, owner, last_active_at)
+        SELECT $2, src.created_at, ${extended('src', '$3')}, src.deadline,
+          coalesce($4::text, src.owner), now()
+        FROM src, locked WHERE locked.ok
         ON CONFLICT (key) DO UPDATE SET created_at = excluded.created_at,
-          expires_at = excluded.expires_at, deadline = excluded.deadline
+          expires_at = excluded.expires_at, deadline = excluded.deadline, owner = excluded.owner,
+          last_active_at = excluded.last_active_at
         WHERE s.expires_at <= now()
         RETURNING s.id, s.expires_at
       ), cleared AS (
         DELETE FROM ${F} AS f USING claimed WHERE f.session_id = claimed.id
       )
-      SELECT EXISTS (SELECT 1 FROM src) AS found, EXISTS (SELECT 1 FROM claimed) AS claimed,
+      SELECT EXISTS (SELECT 1 FROM src) AS found,
+        EXISTS (SELECT 1 FROM locked WHERE NOT ok) AS contended,
+        EXISTS (SELECT 1 FROM claimed) AS claimed,
         (SELECT ${remaining('expires_at')} FROM claimed) AS ttl_ms`,
+
+    // Holds no row lock, so it may wait. The lock function returns void, which some drivers
+    // cannot read: it is selected from.
+    lockSourceOwner: `SELECT (SELECT true FROM pg_advisory_xact_lock_shared(${ownerLock(S, 's.owner')}))
+        AS locked
+      FROM ${S} AS s WHERE s.key = $1 AND ${live('s')} AND s.owner IS NOT NULL`,
 
     // The cascade from deleting the source row runs at the end of the statement, after the
     // move, so it takes only the expired fields left behind. The target's counters are the
@@ -354,11 +424,11 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
       DELETE FROM ${S} AS s WHERE s.key = $1`,
 
     extend: `UPDATE ${S} AS s SET expires_at = CASE WHEN s.expires_at IS NULL THEN NULL
-        ELSE least(greatest(s.expires_at, ${after('$2')}), s.deadline) END
+        ELSE least(greatest(s.expires_at, ${after('$2')}), s.deadline) END, last_active_at = now()
       WHERE s.key = $1 AND ${live('s')}
       RETURNING ${remaining('s.expires_at')} AS ttl_ms`,
 
-    persist: `UPDATE ${S} AS s SET expires_at = s.deadline
+    persist: `UPDATE ${S} AS s SET expires_at = s.deadline, last_active_at = now()
       WHERE s.key = $1 AND ${live('s')}
       RETURNING ${remaining('s.expires_at')} AS ttl_ms`,
 
@@ -369,6 +439,23 @@ export function buildStatements(tables: PostgresTables): PostgresStatements {
       RETURNING ${remaining('s.expires_at')} AS ttl_ms`,
 
     endNow: `DELETE FROM ${S} AS s WHERE s.key = $1 AND ${live('s')} RETURNING 0::float8 AS ttl_ms`,
+
+    // Through the owner index, then the fields' primary key, as getAll does per session.
+    listOwned: `SELECT s.key, x.* FROM ${S} AS s CROSS JOIN LATERAL (
+        SELECT NULL::text AS name, NULL::bytea AS value, ${epochMs('s.created_at')} AS created_ms,
+          ${remaining('s.expires_at')} AS ttl_ms, ${epochMs('s.last_active_at')} AS active_ms
+        UNION ALL
+        SELECT f.name, f.value, NULL, ${fieldTtl}, NULL
+        FROM ${F} AS f WHERE f.session_id = s.id AND f.name = ANY($2::text[]) AND ${live('f')}
+      ) AS x
+      WHERE s.owner = $1 AND ${live('s')}
+      ORDER BY s.created_at, s.key`,
+
+    lockOwner: `SELECT 1 AS locked FROM pg_advisory_xact_lock(${ownerLock(S, '$1::text')})`,
+
+    // Expired sessions go too, but only live ones are reported. Their fields go by the cascade.
+    deleteOwned: `DELETE FROM ${S} AS s WHERE s.owner = $1 AND s.key IS DISTINCT FROM $2::text
+      RETURNING s.key, ${live('s')} AS live`,
 
     // SKIP LOCKED leaves rows a live call holds to that call, so sweeping never waits on traffic
     // and traffic waits at most one small batch on the sweeper. A session's fields go with it,

@@ -3,8 +3,8 @@
  * Prisma migrations in `prisma/migrations`, or by {@link migrate}); every expiry is computed by
  * the database's own clock, so app servers with skewed clocks agree.
  *
- * Each call is one statement, except `setIfAbsent` and `rename`, which are short transactions,
- * and a write the session's counters would refuse, which one decides again exactly.
+ * Each call is one statement, except `setIfAbsent`, `rename` and `deleteOwned`, which are short
+ * transactions, and a write the session's counters would refuse, which one decides again exactly.
  * Reads are one round trip: `getAll` fetches the session and all its live fields together.
  * Statements name sessions by key; the `bigint` id that field rows refer to never leaves SQL.
  *
@@ -17,6 +17,8 @@ import type {
   FieldTtl,
   FieldWrite,
   InsertResult,
+  OwnedSessionStore,
+  OwnedStoredSession,
   RenameOptions,
   RenameResult,
   SessionLimits,
@@ -91,7 +93,7 @@ type Row = Record<string, unknown>;
  * store.startSweeper({ intervalMs: 60_000 });
  * ```
  */
-export class PostgresStore implements SessionStore, SweepableStore {
+export class PostgresStore implements SessionStore, SweepableStore, OwnedSessionStore {
   /** The schema and table names in use. */
   readonly tables: PostgresTables;
   readonly #executor: PostgresExecutor;
@@ -142,6 +144,7 @@ export class PostgresStore implements SessionStore, SweepableStore {
       ttlMs: ms(session.ttl_ms),
       maxTtlMs: ms(session.max_ttl_ms),
       createdAt: Number(session.created_ms),
+      ...(typeof session.owner === 'string' && { owner: session.owner }),
     };
   }
 
@@ -202,25 +205,38 @@ export class PostgresStore implements SessionStore, SweepableStore {
     const set = options.set ?? [];
     const batch = fieldBatch(set, options.idleMs);
     const sql = this.#sql;
-    return this.#executor.transaction(async (tx): Promise<RenameResult> => {
-      const [claim] = await tx.query(sql.renameClaim, [from, to, batch.extendMs]);
-      if (claim?.found !== true) return { status: 'missing' };
-      // Only the source row was locked so far: committing changes nothing.
-      if (claim.claimed !== true) return { status: 'collision' };
-      await tx.query(sql.renameMove, [from, to]);
-      if (set.length > 0) {
-        // The expiry is already settled: extending it again by the same amount changes nothing.
-        const [row] = await tx.query(sql.writeExact, [
-          ...fieldParams(to, batch),
+    // A deleteOwned holding the owner's lock makes the claim give way; the next attempt waits
+    // for the lock before it locks any row (see postgres-statements.ts, Owners).
+    for (let waitForOwner = false; ; waitForOwner = true) {
+      const result = await this.#executor.transaction(async (tx) => {
+        if (waitForOwner) await tx.query(sql.lockSourceOwner, [from]);
+        const [claim] = await tx.query(sql.renameClaim, [
+          from,
+          to,
           batch.extendMs,
-          ...limitParams(options.limits),
-          null,
-          false,
+          options.owner ?? null,
         ]);
-        refuse(row, set, options.limits);
-      }
-      return { status: 'renamed', ttlMs: ms(claim.ttl_ms) };
-    });
+        if (claim?.found !== true) return { status: 'missing' } as const;
+        // Only the source row was locked so far: committing changes nothing.
+        if (claim.contended === true) return undefined;
+        if (claim.claimed !== true) return { status: 'collision' } as const;
+        await tx.query(sql.renameMove, [from, to]);
+        if (set.length > 0) {
+          // The expiry is already settled: extending it again by the same amount changes nothing.
+          const [row] = await tx.query(sql.writeExact, [
+            ...fieldParams(to, batch),
+            batch.extendMs,
+            ...limitParams(options.limits),
+            null,
+            false,
+            null,
+          ]);
+          refuse(row, set, options.limits);
+        }
+        return { status: 'renamed', ttlMs: ms(claim.ttl_ms) } as const;
+      });
+      if (result !== undefined) return result;
+    }
   }
 
   async expire(key: string, ttlMs: FieldTtl, mode: ExpireMode): Promise<SessionTtl | null> {
@@ -234,6 +250,52 @@ export class PostgresStore implements SessionStore, SweepableStore {
             ? await this.#query(sql.end, [key, ttlMs])
             : await this.#query(sql.endNow, [key]);
     return row ? { ttlMs: ms(row.ttl_ms) } : null;
+  }
+
+  /**
+   * The owner's live sessions, oldest first, with the live fields among `fields`: one statement
+   * through the owner index.
+   */
+  async listOwned(owner: string, fields: readonly string[]): Promise<OwnedStoredSession[]> {
+    const rows = await this.#query(this.#sql.listOwned, [owner, [...fields]]);
+    type Listed = { row?: Row; fields: Map<string, StoredField> };
+    const sessions = new Map<string, Listed>();
+    for (const row of rows) {
+      const key = row.key as string;
+      const session: Listed = sessions.get(key) ?? { fields: new Map() };
+      sessions.set(key, session);
+      // As in getAll: the session's own row has no name, and rows come in no order within it.
+      if (row.name === null) session.row = row;
+      else
+        session.fields.set(row.name as string, { value: bytes(row.value), ttlMs: ms(row.ttl_ms) });
+    }
+    const listed: OwnedStoredSession[] = [];
+    for (const [key, { row, fields: live }] of sessions) {
+      if (row === undefined) continue;
+      listed.push({
+        key,
+        createdAt: Number(row.created_ms),
+        ttlMs: ms(row.ttl_ms),
+        lastActiveAt: ms(row.active_ms),
+        fields: live,
+      });
+    }
+    return listed;
+  }
+
+  /**
+   * Deletes the owner's sessions but `except`, under the owner's lock, so that a session renamed
+   * meanwhile cannot escape; resolves the keys of those that were live.
+   */
+  async deleteOwned(owner: string, except?: string): Promise<string[]> {
+    await this.#ready();
+    const sql = this.#sql;
+    return this.#executor.transaction(async (tx) => {
+      await tx.query(sql.lockOwner, [owner]);
+      // A statement of its own, so its snapshot is taken once the lock is held.
+      const rows = await tx.query(sql.deleteOwned, [owner, except ?? null]);
+      return rows.filter((row) => row.live === true).map((row) => row.key as string);
+    });
   }
 
   /**
@@ -288,7 +350,11 @@ export class PostgresStore implements SessionStore, SweepableStore {
     const batch = fieldBatch(entries, options.idleMs);
     const params = [...fieldParams(key, batch), batch.extendMs, ...limitParams(options.limits)];
     const [row] = options.create
-      ? await this.#query(this.#sql.create, [...params, options.absoluteMs ?? null])
+      ? await this.#query(this.#sql.create, [
+          ...params,
+          options.absoluteMs ?? null,
+          options.owner ?? null,
+        ])
       : await this.#query(this.#sql.update, params);
     return this.#settle(key, entries, options, row);
   }
@@ -333,6 +399,7 @@ export class PostgresStore implements SessionStore, SweepableStore {
         ...limitParams(options.limits),
         options.absoluteMs ?? null,
         ifAbsent,
+        options.owner ?? null,
       ]);
       refuse(row, entries, options.limits);
       return row ?? {};

@@ -66,10 +66,12 @@ describe('the ruts/postgres entries', () => {
     expect(Object.keys(postgres).sort()).toEqual([
       'INIT_MIGRATION',
       'LIMITS_MIGRATION',
+      'OWNERS_MIGRATION',
       'PostgresStore',
       'initMigrationSql',
       'limitsMigrationSql',
       'migrate',
+      'ownersMigrationSql',
     ]);
   });
 });

@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../../src/core/errors.ts';
 import type { PostgresExecutor } from '../../../src/stores/postgres/executor.ts';
 import { pgliteExecutor } from '../../../src/stores/postgres/pglite-executor.ts';
-import { initMigrationSql, migrate } from '../../../src/stores/postgres/postgres-migration.ts';
+import {
+  initMigrationSql,
+  limitsMigrationSql,
+  migrate,
+} from '../../../src/stores/postgres/postgres-migration.ts';
 import { PostgresStore } from '../../../src/stores/postgres/postgres-store.ts';
 import { describeStoreConformance } from '../../conformance/store-conformance.ts';
 import { readField } from '../../support/read-field.ts';
@@ -159,6 +163,29 @@ describe('pgliteExecutor', () => {
       store.set('family1.old', { field: 'b', value: utf8('2') }, { ...write, limits }),
     ).rejects.toThrow(/maxFields/);
     expect(await readField(store, 'family1.old', 'a')).toEqual(utf8('1'));
+  });
+
+  it('brings tables of the limits migration forward, their sessions read without an owner', async () => {
+    await memory.query('CREATE SCHEMA v2_tables', []);
+    const v2 =
+      initMigrationSql({ schema: 'v2_tables' }) + limitsMigrationSql({ schema: 'v2_tables' });
+    for (const statement of v2.split(';').slice(0, -1)) await memory.query(statement, []);
+    await memory.query(
+      `INSERT INTO v2_tables.ruts_sessions (key, expires_at, field_count, field_bytes)
+       VALUES ('family1.v2', now() + interval '1 hour', 0, 0)`,
+      [],
+    );
+    expect(await migrate(memory, { schema: 'v2_tables' })).toBe(true);
+    expect(await migrate(memory, { schema: 'v2_tables' })).toBe(false);
+    const store = new PostgresStore({ executor: memory, schema: 'v2_tables' });
+    await store.set('family1.v2', { field: 'a', value: utf8('1') }, write);
+    const session = await store.getAll('family1.v2');
+    expect(session?.fields.get('a')?.value).toEqual(utf8('1'));
+    expect(session).not.toHaveProperty('owner');
+    await store.rename('family1.v2', 'family1.v2-signed-in', { idleMs: 60_000, owner: 'user-1' });
+    const [owned] = await store.listOwned('user-1', ['a']);
+    expect(owned).toMatchObject({ key: 'family1.v2-signed-in', lastActiveAt: expect.any(Number) });
+    expect(await store.deleteOwned('user-1')).toEqual(['family1.v2-signed-in']);
   });
 
   it('refuses statements once closed, rather than reopening the database', async () => {

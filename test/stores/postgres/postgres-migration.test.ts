@@ -9,6 +9,8 @@ import {
   LIMITS_MIGRATION,
   limitsMigrationSql,
   migrate,
+  OWNERS_MIGRATION,
+  ownersMigrationSql,
 } from '../../../src/stores/postgres/postgres-migration.ts';
 import { PostgresStore } from '../../../src/stores/postgres/postgres-store.ts';
 import {
@@ -32,6 +34,8 @@ const EXPECTED_COLUMNS = [
   'ruts_sessions.field_count bigint null',
   "ruts_sessions.id bigint not null default nextval('ruts_sessions_id_seq'::regclass)",
   'ruts_sessions.key text not null',
+  'ruts_sessions.last_active_at timestamp with time zone(6) null',
+  'ruts_sessions.owner text null',
 ];
 
 /** Named as Prisma names them, so `prisma migrate diff` sees no drift. */
@@ -47,6 +51,7 @@ const EXPECTED_INDEXES = [
   'ruts_session_fields_pkey: ruts_session_fields USING btree (session_id, name)',
   'ruts_sessions_expires_at_idx: ruts_sessions USING btree (expires_at)',
   'ruts_sessions_key_key: ruts_sessions USING btree (key)',
+  'ruts_sessions_owner_idx: ruts_sessions USING btree (owner)',
   'ruts_sessions_pkey: ruts_sessions USING btree (id)',
 ];
 
@@ -88,10 +93,11 @@ describe('the committed Prisma migrations', () => {
     await db?.drop();
   });
 
-  it('are the init and the limits migrations, in the folder layout prisma migrate deploy reads', () => {
+  it('are the init, the limits and the owners migrations, in the folder layout prisma migrate deploy reads', () => {
     expect(readMigrations().map((migration) => migration.name)).toEqual([
       INIT_MIGRATION,
       LIMITS_MIGRATION,
+      OWNERS_MIGRATION,
     ]);
     const lock = readFileSync(`${MIGRATIONS_DIR}migration_lock.toml`, 'utf8');
     expect(lock).toMatch(/^provider = "postgresql"$/m);
@@ -101,7 +107,19 @@ describe('the committed Prisma migrations', () => {
     expect(readMigrations().map((migration) => migration.sql)).toEqual([
       initMigrationSql(),
       limitsMigrationSql(),
+      ownersMigrationSql(),
     ]);
+  });
+
+  it('match the Prisma schema: each column and index the SQL adds is a field or @@index there', () => {
+    const schema = readFileSync(`${MIGRATIONS_DIR}../schema.prisma`, 'utf8');
+    expect(schema).toMatch(/^ {2}owner +String\? *$/m);
+    expect(schema).toMatch(
+      /^ {2}lastActiveAt +DateTime\? +@map\("last_active_at"\) @db\.Timestamptz\(6\)$/m,
+    );
+    // Prisma names a plain @@index <table>_<columns>_idx, as the SQL does.
+    expect(schema).toMatch(/^ {2}@@index\(\[owner\]\)$/m);
+    expect(ownersMigrationSql()).toContain('"ruts_sessions_owner_idx" ON "ruts_sessions"("owner")');
   });
 
   it('creates the columns, keys and indexes the store queries', async () => {
@@ -207,8 +225,10 @@ describe('tables of the init migration alone', () => {
   it.each([
     ['migrate()', (db: TestSchema) => migrate(pgExecutor(db.pool), { schema: db.schema })],
     [
-      'the committed limits migration',
-      (db: TestSchema) => db.pool.query(readMigrations()[1]?.sql ?? ''),
+      'the committed migrations after it',
+      async (db: TestSchema) => {
+        for (const { sql } of readMigrations().slice(1)) await db.pool.query(sql);
+      },
     ],
   ])(
     'are brought forward by %s, their sessions kept and counted when first limited',
@@ -243,6 +263,86 @@ describe('tables of the init migration alone', () => {
         await store.set(key, { field: 'd', value: utf8('d') }, limited);
         expect(await counters(db)).toEqual({ count: 3, bytes: 4 + 3 + 2 });
         expect(await readField(store, key, 'c')).toEqual(Uint8Array.of(1, 2));
+        expect(await migrate(pgExecutor(db.pool), { schema: db.schema })).toBe(false);
+        await store.close();
+      } finally {
+        await db.drop();
+      }
+    },
+  );
+});
+
+describe('tables of an earlier version, holding sessions', () => {
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+  const keys = ['family1.old-one', 'family1.old-two'];
+
+  /** A schema as the first `applied` committed migrations left it, with sessions written then. */
+  async function olderTables(applied: number): Promise<TestSchema> {
+    const db = await createTestSchema({ prefix: 'ruts_upgrade', migrate: false });
+    for (const { sql } of readMigrations().slice(0, applied)) await db.pool.query(sql);
+    for (const key of keys) {
+      await db.pool.query(
+        `INSERT INTO ruts_sessions (key, expires_at) VALUES ($1, now() + interval '1 hour')`,
+        [key],
+      );
+      await db.pool.query(
+        `INSERT INTO ruts_session_fields (session_id, name, value)
+         SELECT s.id, 'cart', '\\x0102' FROM ruts_sessions AS s WHERE s.key = $1`,
+        [key],
+      );
+    }
+    return db;
+  }
+
+  const ways = [
+    ['migrate()', (db: TestSchema) => migrate(pgExecutor(db.pool), { schema: db.schema })],
+    [
+      'the committed migrations it lacks, in order',
+      async (db: TestSchema, applied: number) => {
+        for (const { sql } of readMigrations().slice(applied)) await db.pool.query(sql);
+      },
+    ],
+  ] as const;
+  const cases = [1, 2].flatMap((applied) =>
+    ways.map(([way, upgrade]) => [`v${applied}`, way, applied, upgrade] as const),
+  );
+
+  it.each(cases)(
+    'of %s are brought forward by %s, every session kept and read without an owner',
+    async (_version, _way, applied, upgrade) => {
+      const db = await olderTables(applied);
+      try {
+        await upgrade(db, applied);
+        expect(await describeSchema(db.pool, db.schema)).toEqual({
+          columns: EXPECTED_COLUMNS,
+          constraints: EXPECTED_CONSTRAINTS,
+          indexes: EXPECTED_INDEXES,
+        });
+        const { rows } = await db.pool.query(
+          'SELECT key, owner, last_active_at FROM ruts_sessions ORDER BY key',
+        );
+        expect(rows).toEqual(
+          [...keys].sort().map((key) => ({ key, owner: null, last_active_at: null })),
+        );
+        const store = new PostgresStore({ executor: pgExecutor(db.pool), schema: db.schema });
+        for (const key of keys) {
+          const session = await store.getAll(key);
+          expect(session?.fields.get('cart')?.value).toEqual(Uint8Array.of(1, 2));
+          expect(session).not.toHaveProperty('owner');
+        }
+        expect(await store.listOwned('user-1', ['cart'])).toEqual([]);
+
+        // An old session is bound at login, and is active from its first write on.
+        const [first = '', second = ''] = keys;
+        await store.rename(first, `${first}-signed-in`, { idleMs: 60_000, owner: 'user-1' });
+        await store.set(second, { field: 'seen', value: utf8('1') }, { create: false, idleMs: 1 });
+        const owned = await store.listOwned('user-1', ['cart']);
+        expect(owned.map((session) => session.key)).toEqual([`${first}-signed-in`]);
+        expect(owned[0]?.fields.get('cart')?.value).toEqual(Uint8Array.of(1, 2));
+        const { rows: active } = await db.pool.query(
+          'SELECT key FROM ruts_sessions WHERE last_active_at IS NOT NULL ORDER BY key',
+        );
+        expect(active.map((row) => row.key)).toEqual([second, `${first}-signed-in`].sort());
         expect(await migrate(pgExecutor(db.pool), { schema: db.schema })).toBe(false);
         await store.close();
       } finally {

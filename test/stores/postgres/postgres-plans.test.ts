@@ -5,9 +5,9 @@ import { resolveTables } from '../../../src/stores/postgres/postgres-tables.ts';
 import { createTestSchema, type TestSchema } from '../../support/postgres.ts';
 
 /**
- * Every statement that names a session must reach it through the key or an id, however many
- * sessions the tables hold: a plan that scans a table, or walks an expiry index, does work in
- * proportion to every session there is.
+ * Every statement that names a session must reach it through the key or an id, and one that names
+ * an owner through the owner index, however many sessions the tables hold: a plan that scans a
+ * table, or walks an expiry index, does work in proportion to every session there is.
  */
 describe('the plans of the statements that name a session', () => {
   let db: TestSchema;
@@ -15,8 +15,10 @@ describe('the plans of the statements that name a session', () => {
   beforeAll(async () => {
     db = await createTestSchema({ prefix: 'ruts_plans' });
     await db.pool.query(`
-      INSERT INTO ruts_sessions (key, expires_at, field_count, field_bytes)
-        SELECT 'family1.' || g, now() + interval '1 hour', 5, 50 FROM generate_series(1, 20000) AS g;
+      INSERT INTO ruts_sessions (key, expires_at, field_count, field_bytes, owner, last_active_at)
+        SELECT 'family1.' || g, now() + interval '1 hour', 5, 50,
+          CASE WHEN g % 2 = 0 THEN 'user-' || g % 5000 END, now()
+        FROM generate_series(1, 20000) AS g;
       INSERT INTO ruts_session_fields (session_id, name, value, expires_at)
         SELECT s.id, 'f' || n, '\\x0102', CASE WHEN n = 1 THEN now() + interval '1 hour' END
         FROM ruts_sessions AS s, generate_series(1, 5) AS n;
@@ -37,7 +39,14 @@ describe('the plans of the statements that name a session', () => {
     string,
   ][];
 
-  it.each(keyed)('%s uses the key and the primary keys only', async (name, sql) => {
+  /** The statements that find sessions by owner rather than by key. */
+  const byOwner = new Set(['listOwned', 'deleteOwned']);
+
+  it('covers the statements that name an owner', () => {
+    expect(keyed.map(([name]) => name)).toEqual(expect.arrayContaining([...byOwner]));
+  });
+
+  it.each(keyed)('%s uses the key or the owner, and the primary keys only', async (name, sql) => {
     const text = sql.replaceAll('"public".', '');
     const count = Math.max(...[...text.matchAll(/\$(\d+)/g)].map((match) => Number(match[1])));
     await client.query(`PREPARE plan_${name} AS ${text}`);
@@ -46,10 +55,14 @@ describe('the plans of the statements that name a session', () => {
       const { rows } = await client.query(`EXPLAIN EXECUTE plan_${name}(${nulls})`);
       const plan = rows.map((row) => row['QUERY PLAN'] as string);
       const scans = plan.filter((line) => / on "?ruts_/.test(line) && /Scan/.test(line));
+      const entry = byOwner.has(name) ? 'ruts_sessions_owner_idx' : 'ruts_sessions_key_key';
+      if (byOwner.has(name)) expect(plan.join('\n')).toContain(entry);
       // A bitmap heap scan is as narrow as the bitmap index scan below it, checked in turn.
       for (const scan of scans.filter((line) => !/Bitmap Heap Scan/.test(line))) {
         expect(scan, plan.join('\n')).toMatch(
-          /(Index (Only )?Scan using|Bitmap Index Scan on) (ruts_sessions_key_key|ruts_sessions_pkey|ruts_session_fields_pkey) /,
+          new RegExp(
+            `(Index (Only )?Scan using|Bitmap Index Scan on) (${entry}|ruts_sessions_pkey|ruts_session_fields_pkey) `,
+          ),
         );
       }
     } finally {
