@@ -123,6 +123,52 @@ const FILL_ROUTE = [
   '',
 ].join('\n');
 
+/**
+ * A Route Handler every variant gets: one owner signed in twice, as this request's session (its
+ * cookie goes back on the response) and as a second browser opened with the manager; it lists
+ * them, revokes the second by handle, then ends two more with `revokeSessions`, and reports
+ * what it saw. The second browser's cookie comes back too, to be replayed after its revocation.
+ */
+const OWNERS_ROUTE = [
+  "import { sessions } from '@/lib/session';",
+  '',
+  "export const dynamic = 'force-dynamic';",
+  '',
+  'export const POST = sessions.route(async (_request, session) => {',
+  "  const owner = ['owner', crypto.randomUUID()].join('-');",
+  '  await session.regenerate({ owner, set: { userId: owner } });',
+  "  let otherCookie = '';",
+  '  const other = sessions.manager.open(undefined, {',
+  '    onCookie: (cookie) => {',
+  '      otherCookie = cookie.value;',
+  '    },',
+  '  });',
+  '  await other.regenerate({ owner, set: { userId: owner } });',
+  '  const current = (await session.info())?.handle;',
+  "  const otherHandle = (await other.info())?.handle ?? '';",
+  "  const listed = await sessions.listSessions(owner, { fields: ['userId'] });",
+  '  const revoked = await sessions.revokeSession(owner, otherHandle);',
+  '  const revokedAgain = await sessions.revokeSession(owner, otherHandle);',
+  "  const revokedReads = (await sessions.manager.open(otherCookie).get('userId')) ?? null;",
+  '  const more = [1, 2].map(() => sessions.manager.open(undefined).regenerate({ owner }));',
+  '  await Promise.all(more);',
+  '  const ended = await sessions.revokeSessions(owner, { except: session });',
+  '  const left = await sessions.listSessions(owner);',
+  '  return Response.json({',
+  '    owner,',
+  '    otherCookie,',
+  '    listed: listed.map((s) => ({ current: s.handle === current, userId: s.fields.userId })),',
+  '    revoked,',
+  '    revokedAgain,',
+  '    revokedReads,',
+  '    ended,',
+  '    left: left.map((s) => s.handle === current),',
+  "    signedIn: (await session.get('userId')) === owner,",
+  '  });',
+  '});',
+  '',
+].join('\n');
+
 /** The store's app folder with its packages installed; installs once per run. */
 export async function installApp(store: StoreName, tarball: string): Promise<string> {
   const dir = path.join(workFolder(), store);
@@ -160,6 +206,7 @@ export function writeVariant(dir: string, variant: Variant): void {
     config ?? readFileSync(path.join(TEMPLATE, 'next.config.ts'), 'utf8'),
   );
   files.set('app/api/fill/route.ts', FILL_ROUTE);
+  files.set('app/api/owners/route.ts', OWNERS_ROUTE);
   for (const [file, text] of [...files, ...Object.entries(setup.extraFiles ?? {})]) {
     const target = path.join(dir, file);
     mkdirSync(path.dirname(target), { recursive: true });

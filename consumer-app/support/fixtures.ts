@@ -37,7 +37,9 @@ export const test = base.extend<object, WorkerFixtures>({
       const running = await start(dir, variant);
       // The development server compiles a route on its first request: not on a test's clock.
       if (variant.server === 'next dev') {
-        for (const route of ['/login', '/account', '/api/cart']) await fetch(running.url + route);
+        for (const route of ['/login', '/account', '/api/cart', '/api/owners']) {
+          await fetch(running.url + route);
+        }
       }
       try {
         await use({ ...running, buildOutput });

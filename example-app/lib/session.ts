@@ -6,6 +6,8 @@ import { sessionStore } from './store';
 export interface AppSession {
   userId: string;
   username: string;
+  /** The browser signed in from, such as "Chrome on Linux", for "Your sessions". */
+  device: string;
   /** The last five product ids viewed, newest first; expires on its own. */
   recentlyViewed: string[];
   /** One field per product in the cart, holding its quantity, so tabs never overwrite each other. */

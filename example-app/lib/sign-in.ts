@@ -1,3 +1,6 @@
+import type { RegenerateOptions } from 'ruts/next';
+import type { AppSession } from './session';
+
 /** Usernames: 1 to 40 letters, digits, dots, underscores or hyphens. */
 const USERNAME = /^[A-Za-z0-9._-]{1,40}$/;
 
@@ -11,6 +14,19 @@ export function validUsername(value: unknown): string | undefined {
 /** The user id the shop derives from a username. */
 export function userIdFor(username: string): string {
   return `u_${username.toLowerCase()}`;
+}
+
+/**
+ * What signing in writes in the one `regenerate()` step: the user, and the owner binding that
+ * lets "Your sessions" list this session and sign it out from another device. `device` labels
+ * the session on that page.
+ */
+export function signInWrite(username: string, device?: string): RegenerateOptions<AppSession> {
+  const userId = userIdFor(username);
+  return {
+    owner: userId,
+    set: device === undefined ? { userId, username } : { userId, username, device },
+  };
 }
 
 /**

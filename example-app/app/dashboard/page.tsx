@@ -37,6 +37,9 @@ export default async function DashboardPage() {
         <Link href="/cart" prefetch={false} className="button button-primary">
           Go to your cart
         </Link>
+        <Link href="/dashboard/sessions" prefetch={false} className="button button-secondary">
+          Your sessions
+        </Link>
         <Link href="/session" prefetch={false} className="button button-secondary">
           Inspect your session
         </Link>

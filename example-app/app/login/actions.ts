@@ -1,8 +1,10 @@
 'use server';
 
+import { headers } from 'next/headers';
+import { describeDevice } from '@/lib/device';
 import { refreshAndRedirect } from '@/lib/refresh-redirect';
 import { getSession } from '@/lib/session';
-import { safeReturnPath, USERNAME_RULE, userIdFor, validUsername } from '@/lib/sign-in';
+import { safeReturnPath, signInWrite, USERNAME_RULE, validUsername } from '@/lib/sign-in';
 
 /** What the sign-in form shows after a failed attempt. */
 export interface SignInState {
@@ -13,8 +15,8 @@ export interface SignInState {
 
 /**
  * Signs in by username alone (this is a session demo, not an auth system). The session moves
- * to a new id in the same step that stores the user, against session fixation; the cart and
- * other fields come along.
+ * to a new id in the same step that stores the user and binds the session to them, against
+ * session fixation; the cart and other fields come along.
  */
 export async function signIn(_previous: SignInState, form: FormData): Promise<SignInState> {
   const typed = String(form.get('username') ?? '').trim();
@@ -22,8 +24,9 @@ export async function signIn(_previous: SignInState, form: FormData): Promise<Si
   if (username === undefined) {
     return { error: typed === '' ? 'Enter a username.' : USERNAME_RULE, username: typed };
   }
+  const device = describeDevice((await headers()).get('user-agent'));
   const session = await getSession();
-  await session.regenerate({ set: { userId: userIdFor(username), username } });
+  await session.regenerate(signInWrite(username, device));
   await session.flash('notice', `Welcome back, ${username}.`);
   refreshAndRedirect(safeReturnPath(form.get('next')) ?? '/dashboard');
 }
