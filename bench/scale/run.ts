@@ -11,13 +11,17 @@
  *   is read into the OS cache first, and on Linux the rounds count what they still read from
  *   disk (`pgpgin`): at 1M the tables outgrow Postgres' 128 MB of buffers, so a read's cost
  *   depends on the pages it touches and where they come from.
+ * - Listing and revoking the sessions of one owner with 10 of them (`listOwned`, `deleteOwned`),
+ *   in the same two populations, for Redis and for Postgres (`owned.ts`): both must cost in
+ *   proportion to the owner's sessions, not to all sessions.
  * - A Postgres sweep of 1M expired sessions (their 10M fields go by cascade): its duration, and
  *   the read p99 of live sessions in the same tables while it runs against idle.
  *
  * Sessions are written once through the stores, then copied in bulk in the stores' own row
  * format: Redis `DUMP` of the template hash and pipelined `RESTORE ... ABSTTL`; Postgres
  * `INSERT ... SELECT generate_series` into the tables the store's migration created (schema
- * `ruts_bench_scale`). Everything written is deleted at the end.
+ * `ruts_bench_scale`), 10 sessions to an owner so the owner index is full-size. Everything
+ * written is deleted at the end.
  *
  * Run alone: `node node_modules/jiti/lib/jiti-cli.mjs bench/scale/run.ts [--quick]`.
  *
@@ -38,6 +42,7 @@ import { type ExternalResult as BenchResult, runWhenMain } from '../lib/external
 import { typicalSession } from '../lib/fixture.ts';
 import { median } from '../lib/harness.ts';
 import { unlinkKeysUnder } from '../lib/redis-cleanup.ts';
+import { OWNED_SESSIONS, type OwnedTimes, type TierRounds, timeOwned } from './owned.ts';
 
 export type { ExternalResult as BenchResult } from '../lib/external-case.ts';
 
@@ -61,11 +66,16 @@ function log(message: string): void {
   process.stderr.write(`[bench:scale] ${message}\n`);
 }
 
+/** Bulk sessions per owner in Postgres: 100k owners at 1M sessions. */
+const SESSIONS_PER_OWNER = 10;
+/** The template field each owner list asks for. */
+const LIST_FIELDS = ['userId'];
+
 /**
  * The store key of session `n`, shaped like ruts' own (`family.sha256`, 52 characters). The
  * same function in SQL, {@link SQL_KEY}, lets Postgres generate the keys itself.
  */
-function keyFor(n: number): string {
+function keyFor(n: number | string): string {
   const text = String(n);
   const family = createHash('md5').update(text).digest('hex').slice(0, 8);
   return `${family}.${createHash('sha256').update(text).digest('base64url')}`;
@@ -208,17 +218,22 @@ async function interleavedReads(
   return out;
 }
 
+/** The read rows' title. */
+const readsCase = (name: string, largeCount: number) =>
+  `Scale: ${name} getAll p50, ${largeCount.toLocaleString('en')} vs 1,000 sessions stored`;
+
 function scaleResult(
-  name: string,
+  title: string,
   reads: PairReads,
   largeCount: number,
   rounds: number,
+  perRound = 'reads per round',
 ): BenchResult {
   const ratio = median(reads.large.p50.map((p50, i) => p50 / (reads.small.p50[i] as number)));
   const smallAll = [...reads.small.all].sort((a, b) => a - b);
   const largeAll = [...reads.large.all].sort((a, b) => a - b);
   return {
-    case: `Scale: ${name} getAll p50, ${largeCount.toLocaleString('en')} vs 1,000 sessions stored`,
+    case: title,
     ratio,
     target: '<= 1.2',
     met: ratio <= 1.2,
@@ -229,7 +244,7 @@ function scaleResult(
       'large p99 µs': us(percentile(largeAll, 99)),
       'large sessions': largeCount,
       rounds,
-      'reads per round': reads.small.all.length / rounds,
+      [perRound]: reads.small.all.length / rounds,
       ...(Number.isFinite(reads.large.diskKiB) && {
         'large disk KiB per read':
           Math.round((reads.large.diskKiB / reads.large.all.length) * 10) / 10,
@@ -237,6 +252,59 @@ function scaleResult(
     },
   };
 }
+
+function tierReads(rounds: number[][]): TierReads {
+  const sorted = rounds.map((samples) => [...samples].sort((a, b) => a - b));
+  return {
+    p50: sorted.map((samples) => percentile(samples, 50)),
+    p99: sorted.map((samples) => percentile(samples, 99)),
+    all: rounds.flat(),
+    // Not counted: a few index lookups per call, not a population's pages.
+    diskKiB: Number.NaN,
+  };
+}
+
+const pairReads = (times: TierRounds): PairReads => ({
+  small: tierReads(times.small),
+  large: tierReads(times.large),
+});
+
+/** The list and revoke rows of `name`'s owner timings. */
+function ownedResults(
+  name: string,
+  times: OwnedTimes,
+  largeCount: number,
+  rounds: number,
+): BenchResult[] {
+  const vs = `${largeCount.toLocaleString('en')} vs 1,000 stored`;
+  const owner = `owner with ${OWNED_SESSIONS} sessions`;
+  return [
+    scaleResult(
+      `Scale: ${name} listSessions, ${owner}, ${vs}`,
+      pairReads(times.list),
+      largeCount,
+      rounds,
+      'lists per round',
+    ),
+    scaleResult(
+      `Scale: ${name} revokeSessions, ${owner}, ${vs}`,
+      pairReads(times.revoke),
+      largeCount,
+      rounds,
+      'revokes per round',
+    ),
+  ];
+}
+
+/** Per round: 20 lists, then 10 revokes, each of 10 sessions created just before, untimed. */
+const OWNED_PLAN = {
+  fields: templateFields(),
+  write: WRITE,
+  listFields: LIST_FIELDS,
+  keyFor: (n: number) => keyFor(`owned-${n}`),
+  listsPerRound: 20,
+  revokesPerRound: 10,
+};
 
 // --- Redis -------------------------------------------------------------------------------
 
@@ -281,11 +349,11 @@ async function deletePrefix(client: Redis, emptyBefore: boolean): Promise<void> 
   await unlinkKeysUnder(client, REDIS_PREFIX, 10_000);
 }
 
-async function redisCase(
+async function redisCases(
   largeCount: number,
   rounds: number,
   perRound: number,
-): Promise<BenchResult> {
+): Promise<BenchResult[]> {
   const smallClient = await redisClient(SMALL_DB);
   const largeClient = await redisClient(LARGE_DB);
   const smallEmpty = (await smallClient.dbsize()) === 0;
@@ -308,10 +376,21 @@ async function redisCase(
       perRound,
     );
     log(`Redis: reads in ${Date.now() - started} ms`);
-    const result = scaleResult('Redis', reads as PairReads, largeCount, rounds);
+    const result = scaleResult(
+      readsCase('Redis', largeCount),
+      reads as PairReads,
+      largeCount,
+      rounds,
+    );
     result.absolute['load ms'] = loadMs;
     result.absolute['Redis used MB'] = Math.round(usedBytes / 1e6);
-    return result;
+    // The bulk sessions have no owner: they are RESTOREd copies of one template hash. Each owner
+    // has an index SET of its own, so other owners' would not touch the measured one's; what
+    // grows here is the keyspace its members are looked up in.
+    started = Date.now();
+    const owned = await timeOwned({ ...OWNED_PLAN, small, large, rounds });
+    log(`Redis: owner lists and revokes in ${Date.now() - started} ms`);
+    return [result, ...ownedResults('Redis', owned, largeCount, rounds)];
   } finally {
     const started = Date.now();
     await deletePrefix(smallClient, smallEmpty);
@@ -346,11 +425,13 @@ async function loadPostgres(
     // The lateral join (it names made.id) writes each session's fields together, as one
     // setMany would, so they share heap pages as they do in real use.
     await client.query(`WITH t AS (
-        SELECT id, created_at, expires_at, deadline FROM ${sessions} WHERE key = ${template}
+        SELECT id, created_at, expires_at, deadline, last_active_at FROM ${sessions}
+        WHERE key = ${template}
       ), made AS (
-        INSERT INTO ${sessions} (key, created_at, expires_at, deadline)
+        INSERT INTO ${sessions} (key, created_at, expires_at, deadline, owner, last_active_at)
         SELECT ${SQL_KEY('g')}, t.created_at,
-          ${expired ? "now() - interval '1 minute'" : 't.expires_at'}, t.deadline
+          ${expired ? "now() - interval '1 minute'" : 't.expires_at'}, t.deadline,
+          'bulk-' || (g / ${SESSIONS_PER_OWNER}), t.last_active_at
         FROM generate_series(${start}, ${end}) AS g, t
         RETURNING id
       )
@@ -465,21 +546,39 @@ async function postgresCases(
       perRound,
     );
     log(`Postgres: reads in ${Date.now() - started} ms`);
-    const scale = scaleResult('Postgres', reads as PairReads, largeCount, rounds);
+    const scale = scaleResult(
+      readsCase('Postgres', largeCount),
+      reads as PairReads,
+      largeCount,
+      rounds,
+    );
     scale.absolute['load ms'] = loadMs;
     scale.absolute['tables MB'] = Math.round(Number(size.rows[0]?.bytes) / 1e6);
     scale.absolute['OS cache prewarmed'] = prewarmed ? 'yes' : 'no';
     // The same ratio for the raw SELECT: how much of the slowdown the server itself accounts for.
-    const rawScale = scaleResult('Postgres', raw as PairReads, largeCount, rounds);
+    const rawScale = scaleResult('raw', raw as PairReads, largeCount, rounds);
     scale.absolute['raw SELECT p50 ratio'] = Math.round(rawScale.ratio * 100) / 100;
     scale.absolute['raw 1k p50 µs'] = rawScale.absolute['1k p50 µs'] as number;
     scale.absolute['raw large p50 µs'] = rawScale.absolute['large p50 µs'] as number;
-    const floorScale = scaleResult('Postgres', floor as PairReads, largeCount, rounds);
+    const floorScale = scaleResult('floor', floor as PairReads, largeCount, rounds);
     scale.absolute['floor SELECT p50 ratio'] = Math.round(floorScale.ratio * 100) / 100;
     scale.absolute['floor 1k p50 µs'] = floorScale.absolute['1k p50 µs'] as number;
     scale.absolute['floor large p50 µs'] = floorScale.absolute['large p50 µs'] as number;
     const floorDisk = floorScale.absolute['large disk KiB per read'];
     if (floorDisk !== undefined) scale.absolute['floor large disk KiB per read'] = floorDisk;
+
+    // Before the sweep, which expires every session of the large tables.
+    started = Date.now();
+    const owned = ownedResults(
+      'Postgres',
+      await timeOwned({ ...OWNED_PLAN, small, large, rounds }),
+      largeCount,
+      rounds,
+    );
+    for (const row of owned) {
+      row.absolute['large bulk owners'] = Math.floor(largeCount / SESSIONS_PER_OWNER) + 1;
+    }
+    log(`Postgres: owner lists and revokes in ${Date.now() - started} ms`);
 
     // The sweep: every loaded session expires; 1k live ones are added to read meanwhile.
     started = Date.now();
@@ -515,6 +614,7 @@ async function postgresCases(
     const sweepRatio = percentile(during, 99) / percentile(idle, 99);
     return [
       scale,
+      ...owned,
       {
         case: `Scale: Postgres getAll p99 during a sweep of ${largeCount.toLocaleString('en')} expired sessions vs idle`,
         ratio: sweepRatio,
@@ -549,9 +649,9 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
   const rounds = options.quick ? 2 : 30;
   const perRound = 500;
   const sweepReads = options.quick ? 1_000 : 5_000;
-  const redis = await redisCase(largeCount, rounds, perRound);
+  const redis = await redisCases(largeCount, rounds, perRound);
   const postgres = await postgresCases(largeCount, rounds, perRound, sweepReads);
-  return [redis, ...postgres];
+  return [...redis, ...postgres];
 }
 
 await runWhenMain(import.meta.url, run);
