@@ -16,12 +16,18 @@ export type {
   ResolvedCookie,
 } from './core/cookie-options.ts';
 export { removalCookie, resolveCookieOptions, sessionCookie } from './core/cookie-options.ts';
-export type { CookieSealerOptions, SecretInput, VerifiedCookie } from './core/cookie-seal.ts';
-export { CookieSealer } from './core/cookie-seal.ts';
+export type {
+  CookieSealerOptions,
+  SecretInput,
+  SessionLifetimes,
+  VerifiedCookie,
+} from './core/cookie-seal.ts';
+export { CookieSealer, CookieVerifier } from './core/cookie-seal.ts';
 export {
   CodecError,
   ConfigError,
   InvalidKeyError,
+  InvalidLifetimeError,
   InvalidOwnerError,
   InvalidTtlError,
   ReadOnlySessionError,
@@ -38,6 +44,7 @@ export type {
   OwnedSessions,
   RevokeSessionsOptions,
 } from './core/owned-sessions.ts';
+export { SchemaError } from './core/schema-error.ts';
 export type {
   OpenOptions,
   RegenerateOptions,
@@ -56,13 +63,29 @@ export type {
 export { canCache } from './core/session-cache.ts';
 export type { ResolvedSessionConfig, SessionConfig } from './core/session-config.ts';
 export { DEFAULTS } from './core/session-config.ts';
+export type {
+  HotErrorEvent,
+  InvalidFieldEvent,
+  RejectionReason,
+  SessionCreatedEvent,
+  SessionDestroyedEvent,
+  SessionEvent,
+  SessionEventHandler,
+  SessionExpiredEvent,
+  SessionRegeneratedEvent,
+  SessionRejectedEvent,
+  StoreErrorEvent,
+} from './core/session-events.ts';
 export type { SessionManager } from './core/session-manager.ts';
 export { createSessionManager } from './core/session-manager.ts';
+export type { InferSession, InvalidFieldPolicy, SessionSchema } from './core/session-schema.ts';
+export type { StandardSchemaV1 } from './core/standard-schema.ts';
 export type {
   ExpireMode,
   FieldTtl,
   FieldWrite,
   InsertResult,
+  ObservableStore,
   OwnedSessionStore,
   OwnedStoredSession,
   RenameOptions,
@@ -72,9 +95,10 @@ export type {
   SessionTtl,
   StoredField,
   StoredSession,
+  StoreEvent,
   SweepableStore,
   WriteOptions,
   WriteStrategy,
 } from './core/store-contract.ts';
-export { canIndexOwners, canSweep } from './core/store-contract.ts';
+export { canIndexOwners, canObserve, canSweep } from './core/store-contract.ts';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memory-store.ts';

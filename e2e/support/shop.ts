@@ -14,10 +14,20 @@ export interface Product {
 export const TRAIL_BOTTLE: Product = { id: 'trail-bottle', name: 'Trail Bottle' };
 export const HEADLAMP: Product = { id: 'lumen-headlamp', name: 'Lumen Headlamp' };
 
-/** Signs in through the login form, from wherever `page` is (default: `/login`). */
-export async function signIn(page: Page, username: string, from = '/login'): Promise<void> {
+/**
+ * Signs in through the login form, from wherever `page` is (default: `/login`). It ticks
+ * "Remember me" unless `remember` is false, so the cookie stays persistent as most specs check;
+ * without it the app sets a cookie the browser drops when it closes.
+ */
+export async function signIn(
+  page: Page,
+  username: string,
+  from = '/login',
+  { remember = true }: { remember?: boolean } = {},
+): Promise<void> {
   await page.goto(from);
   await page.getByLabel(/username/i).fill(username);
+  await page.getByLabel(/remember me/i).setChecked(remember);
   await page.getByRole('button', { name: /sign in/i }).click();
   await expect(page).not.toHaveURL(/\/login(\?|$)/);
 }

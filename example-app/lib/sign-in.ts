@@ -16,16 +16,25 @@ export function userIdFor(username: string): string {
   return `u_${username.toLowerCase()}`;
 }
 
+/** How long "Remember me" keeps a browser signed in after its last visit: thirty days. */
+export const REMEMBER_ME_SECONDS = 30 * 24 * 60 * 60;
+
 /**
  * What signing in writes in the one `regenerate()` step: the user, and the owner binding that
  * lets "Your sessions" list this session and sign it out from another device. `device` labels
- * the session on that page.
+ * the session on that page. `remember` picks the cookie: thirty days from the last visit, or
+ * one the browser drops when it closes; left out, the configured cookie.
  */
-export function signInWrite(username: string, device?: string): RegenerateOptions<AppSession> {
+export function signInWrite(
+  username: string,
+  device?: string,
+  remember?: boolean,
+): RegenerateOptions<AppSession> {
   const userId = userIdFor(username);
   return {
     owner: userId,
     set: device === undefined ? { userId, username } : { userId, username, device },
+    ...(remember === undefined ? {} : { maxAge: remember ? REMEMBER_ME_SECONDS : 'session' }),
   };
 }
 

@@ -44,8 +44,10 @@ export interface CookieOptions {
   /**
    * Cookie lifetime in seconds, or `'session'` for a cookie the browser drops when it closes.
    * Capped at 400 days. The sealed value carries the same expiry, so an old cookie cannot be
-   * replayed past it. A number shorter than a session can live (its `absoluteTimeout`, else
-   * 400 days) is refused with a `ConfigError`: set `absoluteTimeout` instead.
+   * replayed past it. This cookie is issued once, when the session begins, so a number shorter
+   * than a session can live (its `absoluteTimeout`, else 400 days) is refused with a
+   * `ConfigError`: set `absoluteTimeout` instead. A lifetime chosen per session, such as
+   * "remember me", is `regenerate({ maxAge })`, whose cookie is renewed as the session is used.
    * @default the absolute timeout if one is set, else 400 days
    * @example 60 * 60 * 24 * 30 // thirty days
    */
@@ -202,13 +204,27 @@ function shortCookie(maxAge: number, absoluteTimeoutSeconds: number | undefined)
       `would drop the cookie of an active session and sign its user out. To end sessions ` +
       `${maxAge} s after they start, set absoluteTimeout: ${maxAge} and leave cookie.maxAge ` +
       `out (the cookie follows it); for a cookie the browser drops when it closes, use ` +
-      `maxAge: 'session'.`,
+      `maxAge: 'session'; for a cookie that lasts ${maxAge} s after the last visit, such as ` +
+      `"remember me", leave cookie.maxAge out and pass regenerate({ maxAge: ${maxAge} }) at ` +
+      `login (that cookie is renewed as the session is used).`,
   );
 }
 
-/** The cookie that sets a live session. */
-export function sessionCookie(resolved: ResolvedCookie, sealed: string): OutgoingCookie {
-  return { name: resolved.name, value: sealed, attributes: { ...resolved.attributes } };
+/**
+ * The cookie that sets a live session.
+ *
+ * @param maxAge the session's own cookie lifetime (`regenerate({ maxAge })`), replacing the
+ * configured one: whole seconds, or `'session'` for no `Max-Age`
+ */
+export function sessionCookie(
+  resolved: ResolvedCookie,
+  sealed: string,
+  maxAge?: number | 'session',
+): OutgoingCookie {
+  const attributes = { ...resolved.attributes };
+  if (maxAge === 'session') delete attributes.maxAge;
+  else if (maxAge !== undefined) attributes.maxAge = maxAge;
+  return { name: resolved.name, value: sealed, attributes };
 }
 
 /**

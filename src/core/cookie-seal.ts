@@ -7,10 +7,13 @@
 
 import type { SealOptions } from 'iron-webcrypto';
 import { defaults, seal as ironSeal, unseal as ironUnseal, macPrefix } from 'iron-webcrypto';
+import { decodePayload, encodePayload, type SessionLifetimes } from './cookie-payload.ts';
 import { ConfigError } from './errors.ts';
 import { acquireShared } from './process-registry.ts';
-import { SealCache } from './seal-cache.ts';
+import { SealCache, type VerifiedSeal } from './seal-cache.ts';
 import { hashSessionId, isWellFormedSessionId } from './session-id.ts';
+
+export type { SessionLifetimes } from './cookie-payload.ts';
 
 /**
  * The secret that seals cookies: one string, or a map of id to secret for rotation, such as
@@ -28,7 +31,10 @@ export interface CookieSealerOptions {
    * @example { 1: process.env.OLD_SESSION_SECRET, 2: process.env.SESSION_SECRET }
    */
   secret: SecretInput;
-  /** How long a sealed cookie stays valid, in seconds. Seals carry their own expiry. */
+  /**
+   * How long a sealed cookie stays valid, in seconds, unless its lifetimes give it a `maxAge`
+   * of its own. Seals carry their own expiry.
+   */
   ttlSeconds: number;
   /**
    * How many verified cookies to remember, so a returning cookie skips the crypto. Each entry is
@@ -49,6 +55,10 @@ export interface VerifiedCookie {
   id: string;
   /** The key the store knows the session by, `hashSessionId(id)`. */
   key: string;
+  /** The session's own lifetimes, when `regenerate()` gave it some; absent otherwise. */
+  lifetimes?: SessionLifetimes;
+  /** When the seal expires, in epoch milliseconds; given with `lifetimes`. */
+  expiresAt?: number;
 }
 
 /** The output of {@link normalizeSecrets}. */
@@ -162,7 +172,7 @@ export function normalizeSecrets(secret: SecretInput): NormalizedSecrets {
 }
 
 /** What can be read from a seal without crypto; only worth trusting once the HMAC agrees. */
-interface SealEnvelope {
+export interface SealEnvelope {
   secretId: string;
   expiresAt: number;
 }
@@ -172,7 +182,7 @@ interface SealEnvelope {
  * not hold, a missing or past expiry, and any spelling of a part other than the one iron writes.
  * Garbage and stale cookies then never reach the crypto.
  */
-function readEnvelope(
+export function readEnvelope(
   value: string,
   secrets: Readonly<Record<string, string>>,
   now: number,
@@ -204,8 +214,14 @@ function sharedCache(secrets: Readonly<Record<string, string>>, size: number): S
   return acquireShared('seal-cache', key, () => new SealCache(size)).value;
 }
 
+/** What a verified seal tells the handle: the lifetimes and their seal's expiry only if any. */
+function verified(seal: VerifiedSeal): VerifiedCookie {
+  const { id, key, lifetimes, expiresAt } = seal;
+  return lifetimes === undefined ? { id, key } : { id, key, lifetimes, expiresAt };
+}
+
 /**
- * Turns session ids into cookie values and back.
+ * Turns cookie values back into session ids: checks the seal, never makes one.
  *
  * Verifying a seal with iron costs a key derivation, an HMAC and a decryption (a few hundred
  * microseconds), on every request. So the sealer remembers each seal it made or verified: a
@@ -213,12 +229,12 @@ function sharedCache(secrets: Readonly<Record<string, string>>, size: number): S
  * still configured, and not yet expired, is the same cookie and is trusted without the crypto.
  * Only successes are remembered, so garbage cannot fill the cache.
  */
-export class CookieSealer {
-  readonly #current: NormalizedSecrets['current'];
+export class CookieVerifier {
+  protected readonly current: NormalizedSecrets['current'];
   readonly #secrets: Readonly<Record<string, string>>;
-  readonly #ttlMs: number;
-  readonly #cache: SealCache;
-  readonly #now: () => number;
+  protected readonly ttlMs: number;
+  protected readonly cache: SealCache;
+  protected readonly now: () => number;
 
   /** @throws {ConfigError} if the secret, `ttlSeconds` or `cacheSize` cannot work. */
   constructor(options: CookieSealerOptions) {
@@ -234,31 +250,11 @@ export class CookieSealer {
           'It is how long a sealed cookie stays valid, such as 60 * 60 * 24 * 30 for 30 days.',
       );
     }
-    this.#current = current;
+    this.current = current;
     this.#secrets = all;
-    this.#ttlMs = ttlMs;
-    this.#cache = sharedCache(all, options.cacheSize ?? DEFAULT_CACHE_SIZE);
-    this.#now = options.now ?? Date.now;
-  }
-
-  /**
-   * Seals a session id with the newest secret. The result expires after `ttlSeconds`.
-   *
-   * @throws {TypeError} if `id` is not a well-formed session id, which is a bug in the caller.
-   */
-  async seal(id: string): Promise<string> {
-    if (!isWellFormedSessionId(id)) {
-      throw new TypeError('ruts: CookieSealer.seal() takes an id from generateSessionId()');
-    }
-    const now = this.#now();
-    const [sealed, key] = await Promise.all([
-      ironSeal(id, this.#current, this.#ironOptions(now)),
-      hashSessionId(id),
-    ]);
-    // Read back rather than recomputed, so the cache expires exactly when the seal does.
-    const expiresAt = Number(sealed.split('*')[EXPIRATION_PART]);
-    this.#cache.set(sealed, { id, key, secretId: this.#current.id, expiresAt });
-    return sealed;
+    this.ttlMs = ttlMs;
+    this.cache = sharedCache(all, options.cacheSize ?? DEFAULT_CACHE_SIZE);
+    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -275,27 +271,29 @@ export class CookieSealer {
 
   async #unseal(value: unknown): Promise<VerifiedCookie | undefined> {
     if (typeof value !== 'string' || value.length > MAX_SEAL_LENGTH) return undefined;
-    const now = this.#now();
-    const cached = this.#cache.get(value, now);
+    const now = this.now();
+    const cached = this.cache.get(value, now);
     if (cached !== undefined) {
-      if (Object.hasOwn(this.#secrets, cached.secretId)) return { id: cached.id, key: cached.key };
-      this.#cache.delete(value);
+      if (Object.hasOwn(this.#secrets, cached.secretId)) return verified(cached);
+      this.cache.delete(value);
       return undefined;
     }
     const envelope = readEnvelope(value, this.#secrets, now);
     if (envelope === undefined) return undefined;
-    const payload = await ironUnseal(value, this.#secrets, this.#ironOptions(now));
+    const payload = await ironUnseal(value, this.#secrets, this.ironOptions(now, this.ttlMs));
     // The HMAC proves we sealed it, not that it holds an id: refuse any other payload.
-    if (!isWellFormedSessionId(payload)) return undefined;
-    const key = await hashSessionId(payload);
-    this.#cache.set(value, { id: payload, key, ...envelope });
-    return { id: payload, key };
+    const decoded = decodePayload(payload);
+    if (decoded === undefined) return undefined;
+    const entry = { ...decoded, key: await hashSessionId(decoded.id), ...envelope };
+    this.cache.set(value, entry);
+    return verified(entry);
   }
 
-  #ironOptions(now: number): SealOptions {
+  /** iron's options for a seal made or checked at `now`, valid for `ttlMs`. */
+  protected ironOptions(now: number, ttlMs: number): SealOptions {
     return {
       ...defaults,
-      ttl: this.#ttlMs,
+      ttl: ttlMs,
       // No grace period: readEnvelope and the cache already treat `expiration <= now` as expired,
       // and iron must not accept for another minute what they refuse.
       timestampSkewSec: 0,
@@ -303,5 +301,39 @@ export class CookieSealer {
       // iron writes the expiry as an integer and refuses any other.
       localtimeOffsetMsec: Math.round(now - Date.now()),
     };
+  }
+}
+
+/**
+ * A {@link CookieVerifier} that also seals: what the session handle needs. The edge guard only
+ * verifies, so it takes the verifier alone, and its bundle carries no sealing code.
+ */
+export class CookieSealer extends CookieVerifier {
+  /**
+   * Seals a session id, and the session's own lifetimes if it has any, with the newest secret.
+   * The result expires after the lifetimes' numeric `maxAge`, else after `ttlSeconds`.
+   *
+   * @throws {TypeError} if `id` is not a well-formed session id, which is a bug in the caller.
+   */
+  async seal(id: string, lifetimes?: SessionLifetimes): Promise<string> {
+    if (!isWellFormedSessionId(id)) {
+      throw new TypeError('ruts: CookieSealer.seal() takes an id from generateSessionId()');
+    }
+    const payload = encodePayload(id, lifetimes);
+    if (decodePayload(payload) === undefined) {
+      throw new TypeError('ruts: CookieSealer.seal() takes lifetimes as regenerate() makes them');
+    }
+    const maxAge = lifetimes?.maxAge;
+    const ttlMs = typeof maxAge === 'number' ? maxAge * 1000 : this.ttlMs;
+    const now = this.now();
+    const [sealed, key] = await Promise.all([
+      ironSeal(payload, this.current, this.ironOptions(now, ttlMs)),
+      hashSessionId(id),
+    ]);
+    // Read back rather than recomputed, so the cache expires exactly when the seal does.
+    const expiresAt = Number(sealed.split('*')[EXPIRATION_PART]);
+    const carried = payload === id ? {} : { lifetimes };
+    this.cache.set(sealed, { id, key, secretId: this.current.id, expiresAt, ...carried });
+    return sealed;
   }
 }

@@ -16,7 +16,9 @@ export type RutsErrorCode =
   | 'RUTS_STORE'
   | 'RUTS_COLLISION'
   | 'RUTS_INVALID_TTL'
-  | 'RUTS_INVALID_OWNER';
+  | 'RUTS_INVALID_OWNER'
+  | 'RUTS_INVALID_LIFETIME'
+  | 'RUTS_SCHEMA';
 
 /** Marks ruts errors, whichever copy of the library made them. */
 const BRAND = Symbol.for('ruts.error');
@@ -232,6 +234,25 @@ export class InvalidOwnerError extends RutsError {
 
 /** Longest owner accepted: it is stored with every session it owns. */
 export const MAX_OWNER_LENGTH = 256;
+
+/** A `maxAge` or `idleTimeout` given to `regenerate()` that cannot work; nothing was changed. */
+export class InvalidLifetimeError extends RutsError {
+  static override readonly code: RutsErrorCode = 'RUTS_INVALID_LIFETIME';
+  /** The option refused. */
+  readonly option: 'maxAge' | 'idleTimeout';
+  /** The value as passed. */
+  readonly value: unknown;
+
+  /** @param detail what was wrong and what to pass instead */
+  constructor(option: 'maxAge' | 'idleTimeout', value: unknown, detail: string) {
+    super(
+      'RUTS_INVALID_LIFETIME',
+      `regenerate({ ${option}: ${String(value)} }) was refused and nothing was changed: ${detail}`,
+    );
+    this.option = option;
+    this.value = value;
+  }
+}
 
 /** What a failed call leaves behind, by its operation's name (`get on the cold tier`, `set`...). */
 function outcomeOf(operation: string): string {

@@ -8,10 +8,11 @@
  */
 
 import { ConfigError, InvalidOwnerError, MAX_OWNER_LENGTH } from './errors.ts';
-import { FieldEncoder } from './field-encoder.ts';
 import { assertValidKey } from './field-keys.ts';
 import type { Session } from './session.ts';
 import type { ResolvedSessionConfig } from './session-config.ts';
+import type { EmitEvent } from './session-events.ts';
+import { SessionFields } from './session-fields.ts';
 import { sessionHandle } from './session-id.ts';
 import type { SessionKey } from './session-types.ts';
 import { storeCall } from './store-call.ts';
@@ -71,8 +72,11 @@ export interface OwnedSessions<T extends object = Record<string, unknown>> {
 }
 
 /** Builds the owner calls on a resolved config. */
-export function ownedSessions<T extends object>(config: ResolvedSessionConfig): OwnedSessions<T> {
-  const fields = new FieldEncoder(config);
+export function ownedSessions<T extends object>(
+  config: ResolvedSessionConfig,
+  emit?: EmitEvent,
+): OwnedSessions<T> {
+  const fields = new SessionFields(config, emit);
 
   const list = async (
     owner: string,
@@ -84,8 +88,10 @@ export function ownedSessions<T extends object>(config: ResolvedSessionConfig): 
       stored.map(async (session) => {
         const values: Record<string, unknown> = {};
         for (const [name, field] of session.fields) {
+          const read = await fields.read(name, field.value);
+          if (!read.present) continue;
           Object.defineProperty(values, name, {
-            value: fields.decode(name, field.value),
+            value: read.value,
             enumerable: true,
             writable: true,
             configurable: true,

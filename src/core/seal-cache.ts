@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+import type { SessionLifetimes } from './cookie-payload.ts';
 import { ConfigError } from './errors.ts';
 
 /** What a verified seal stands for. */
@@ -17,6 +18,8 @@ export interface VerifiedSeal {
   readonly secretId: string;
   /** When the seal expires, in epoch milliseconds; `Infinity` if it never does. */
   readonly expiresAt: number;
+  /** The session's own lifetimes sealed with the id, if any. */
+  readonly lifetimes?: SessionLifetimes;
 }
 
 interface Slot {

@@ -3,6 +3,14 @@ import { msgpackCodec } from '../codecs/msgpack-codec.ts';
 import { type CookieOptions, type ResolvedCookie, resolveCookieOptions } from './cookie-options.ts';
 import type { SecretInput } from './cookie-seal.ts';
 import { ConfigError } from './errors.ts';
+import { resolveEventHandler, type SessionEventHandler } from './session-events.ts';
+import {
+  type InvalidFieldPolicy,
+  resolveInvalidFieldPolicy,
+  resolveSchema,
+  type SessionSchema,
+} from './session-schema.ts';
+import type { StandardSchemaV1 } from './standard-schema.ts';
 import type { SessionLimits, SessionStore } from './store-contract.ts';
 
 /** Every default in one place. Durations are seconds. */
@@ -63,7 +71,29 @@ export interface SessionConfig<T extends object = Record<string, unknown>> {
    * Per-field codecs, for fields that other programs read (JSON) or that need a custom format.
    * @example { preferences: jsonCodec }
    */
-  codecs?: { [K in keyof T]?: Codec };
+  // NoInfer: the session type is inferred from `schema`, never from the codecs' keys.
+  codecs?: { [K in keyof NoInfer<T>]?: Codec };
+  /**
+   * A Standard Schema v1 validator (zod, valibot, arktype...) per session key. Writes of a
+   * value it refuses throw `SchemaError` and write nothing; a stored value it refuses reads as
+   * absent (see `onInvalid`). Given without a type argument, it types the session.
+   * @example { cart: z.array(z.string()), userId: z.string() }
+   */
+  schema?: SessionSchema<T>;
+  /**
+   * What a read does with a stored value that its codec cannot decode or its schema refuses:
+   * `'drop'` reads it as absent, leaving the rest of the session readable; `'throw'` throws
+   * `CodecError` or `SchemaError`. Either way an `invalid-field` event is reported.
+   * @default 'drop'
+   */
+  onInvalid?: InvalidFieldPolicy;
+  /**
+   * Receives lifecycle events (sessions created, regenerated, destroyed and expired, cookies
+   * rejected, invalid fields, store failures), for logs and metrics. No event carries a session
+   * id, a cookie or a value. What it throws is ignored. Unset, events cost nothing.
+   * @example (event) => counter.add(1, { type: event.type })
+   */
+  onEvent?: SessionEventHandler;
   /**
    * Largest encoded value accepted by `set`, in bytes. Larger values fail with
    * `ValueTooLargeError` before anything is written.
@@ -109,6 +139,12 @@ export interface ResolvedSessionConfig {
   maxValueBytes: number;
   /** The bounds every write asks the store to keep. */
   limits: SessionLimits;
+  /** Validators by session key; empty without a schema. */
+  schema: Readonly<Record<string, StandardSchemaV1 | undefined>>;
+  /** What a read does with a stored value that fails its codec or its schema. */
+  onInvalid: InvalidFieldPolicy;
+  /** The lifecycle event handler, if any. */
+  onEvent: SessionEventHandler | undefined;
 }
 
 function positiveSeconds(name: string, value: number | undefined): number | undefined {
@@ -150,6 +186,9 @@ export function resolveSessionConfig<T extends object>(
     codecs: (config.codecs ?? {}) as Record<string, Codec | undefined>,
     maxValueBytes,
     limits,
+    schema: resolveSchema(config.schema),
+    onInvalid: resolveInvalidFieldPolicy(config.onInvalid),
+    onEvent: resolveEventHandler(config.onEvent),
   };
 }
 

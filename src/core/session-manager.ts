@@ -1,11 +1,14 @@
 import { CookieSealer, type VerifiedCookie } from './cookie-seal.ts';
 import { type OwnedSessions, ownedSessions } from './owned-sessions.ts';
+import { reportingSealer } from './seal-rejection.ts';
 import { type OpenOptions, Session, type SessionContext } from './session.ts';
 import {
   type ResolvedSessionConfig,
   resolveSessionConfig,
   type SessionConfig,
 } from './session-config.ts';
+import { eventEmitter } from './session-events.ts';
+import { reportingStore } from './store-reporting.ts';
 
 /**
  * The framework-free entry point: validates a config once and opens a {@link Session} per
@@ -29,7 +32,8 @@ export interface SessionManager<
 
 /**
  * Creates a {@link SessionManager}. Throws `ConfigError` at once for a weak secret or a cookie
- * setup browsers would refuse, rather than on the first request.
+ * setup browsers would refuse, rather than on the first request. Without a type argument, the
+ * session type is inferred from `config.schema`.
  *
  * @example
  * const sessions = createSessionManager<AppSession>({ secret, store: new MemoryStore() });
@@ -46,9 +50,18 @@ export function createSessionManager<
     ttlSeconds: resolved.cookie.sealTtlSeconds,
     cacheSize: config.sealCacheSize,
   });
-  const context: SessionContext = { config: resolved, sealer, now: Date.now };
+  const emit = eventEmitter(resolved.onEvent);
+  // Only a manager with `onEvent` puts reporting between the handle and its store and sealer.
+  const working =
+    emit === undefined ? resolved : { ...resolved, store: reportingStore(resolved.store, emit) };
+  const context: SessionContext = {
+    config: working,
+    sealer: emit === undefined ? sealer : reportingSealer(sealer, config.secret, emit),
+    now: Date.now,
+    emit,
+  };
   return {
-    ...ownedSessions<T>(resolved),
+    ...ownedSessions<T>(working, emit),
     config: resolved,
     open: (cookieValue, options) => new Session<T, F>(context, cookieValue, options),
     verify: (cookieValue) => sealer.unseal(cookieValue),

@@ -1,3 +1,4 @@
+import type { ReadField } from './session-fields.ts';
 import type { SessionTtl, StoredSession } from './store-contract.ts';
 
 /** One field as the handle remembers it for the rest of the request. */
@@ -5,7 +6,8 @@ interface SnapshotField {
   bytes: Uint8Array;
   /** Epoch ms on this process's clock, or `null` when the field lives as long as its session. */
   expiresAt: number | null;
-  decoded?: { value: unknown };
+  /** The field as read (decoded and checked), kept for the rest of the request. */
+  decoded?: ReadField | Promise<ReadField>;
 }
 
 /**

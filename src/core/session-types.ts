@@ -1,6 +1,7 @@
 import type { OutgoingCookie } from './cookie-options.ts';
 import type { CookieSealer } from './cookie-seal.ts';
 import type { ResolvedSessionConfig } from './session-config.ts';
+import type { EmitEvent } from './session-events.ts';
 import type { WriteStrategy } from './store-contract.ts';
 
 /** String keys of the session data type. */
@@ -59,13 +60,31 @@ export interface RegenerateOptions<T> {
    * ruts ships does).
    */
   owner?: string;
+  /**
+   * This session's cookie lifetime in seconds ("remember me"), or `'session'` for a cookie the
+   * browser drops when it closes. A number is renewed as the session is used, so it counts from
+   * the last visit, and the session lives at least as long (its idle timeout is raised to it).
+   * Capped at `absoluteTimeout` and 400 days. Giving `maxAge` or `idleTimeout` sets both (the
+   * other follows the config); giving neither keeps the session's. `InvalidLifetimeError` for a
+   * value that cannot work.
+   * @example await session.regenerate({ set: { userId }, maxAge: remember ? 60 * 60 * 24 * 30 : 'session' })
+   */
+  maxAge?: number | 'session';
+  /**
+   * This session's idle timeout in seconds, in place of the config's; not less than a numeric
+   * `maxAge`. It never shortens the expiry the session already has.
+   */
+  idleTimeout?: number;
 }
 
 /** What the handle needs from the manager that opened it. */
 export interface SessionContext {
   readonly config: ResolvedSessionConfig;
-  readonly sealer: CookieSealer;
+  /** The manager's sealer, or, with `onEvent`, one that reports the cookies it refuses. */
+  readonly sealer: Pick<CookieSealer, 'seal' | 'unseal'>;
   readonly now: () => number;
+  /** Reports lifecycle events; `undefined` without `onEvent`. */
+  readonly emit?: EmitEvent;
 }
 
 /** Options of `SessionManager.open`. */

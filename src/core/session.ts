@@ -1,10 +1,12 @@
 import { type OutgoingCookie, removalCookie, sessionCookie } from './cookie-options.ts';
-import type { VerifiedCookie } from './cookie-seal.ts';
+import type { SessionLifetimes, VerifiedCookie } from './cookie-seal.ts';
 import { ReadOnlySessionError, SessionCollisionError, StoreError } from './errors.ts';
-import { FieldEncoder, fieldTtl, toStoreTtl } from './field-encoder.ts';
+import { fieldTtl, toStoreTtl } from './field-encoder.ts';
 import { assertValidKey, flashField, isFlashField } from './field-keys.ts';
 import { ownerIndex } from './owned-sessions.ts';
+import { ABSENT, type ReadField, SessionFields } from './session-fields.ts';
 import { generateSessionId, hashSessionId, sessionFamily, sessionHandle } from './session-id.ts';
+import { cookieDue, idleMsOf, resolveLifetimes, touchAfterMsOf } from './session-lifetimes.ts';
 import { SessionSnapshot } from './session-snapshot.ts';
 import type {
   OpenOptions,
@@ -43,7 +45,7 @@ export class Session<
   /** Serialises this request's store calls, so parallel calls cannot mint two ids. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly hadCookie: boolean;
-  private readonly fields: FieldEncoder;
+  private readonly fields: SessionFields;
   private emitted = false;
 
   /**
@@ -55,7 +57,7 @@ export class Session<
     cookieValue: string | undefined,
     private readonly options: OpenOptions = {},
   ) {
-    this.fields = new FieldEncoder(ctx.config);
+    this.fields = new SessionFields(ctx.config, ctx.emit);
     this.hadCookie = Boolean(cookieValue);
     this.identity = cookieValue ? ctx.sealer.unseal(cookieValue) : Promise.resolve(undefined);
   }
@@ -74,35 +76,38 @@ export class Session<
   async get<K extends SessionKey<T>>(key: K): Promise<T[K] | undefined> {
     assertValidKey(key);
     const snapshot = await this.load();
-    return this.decodeField(snapshot, key) as T[K] | undefined;
+    return (await this.readField(snapshot, key)).value as T[K] | undefined;
   }
 
-  /** Whether `key` holds a live value. */
+  /** Whether `key` holds a live value (one that reads, see the config's `onInvalid`). */
   async has(key: SessionKey<T>): Promise<boolean> {
     assertValidKey(key);
-    return (await this.load()).field(key) !== undefined;
+    return (await this.readField(await this.load(), key)).present;
   }
 
   /** Every live field, flash messages left out. */
   async getAll(): Promise<Partial<T>> {
     const snapshot = await this.load();
     const result: Record<string, unknown> = {};
-    for (const name of snapshot.names()) {
-      if (isFlashField(name)) continue;
-      const value = this.decodeField(snapshot, name);
-      // Assigning `__proto__` would set the prototype; only that key needs defineProperty, which
-      // is several times slower than an assignment and this runs for every field of every read.
-      if (name === '__proto__') {
-        Object.defineProperty(result, name, {
-          value,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } else {
-        result[name] = value;
+    // Fields checked by async validators are awaited together, after the rest.
+    let pending: Promise<void>[] | undefined;
+    try {
+      for (const name of snapshot.names()) {
+        if (isFlashField(name)) continue;
+        const read = this.readField(snapshot, name);
+        if (read instanceof Promise) {
+          pending ??= [];
+          pending.push(read.then((settled) => assignField(result, name, settled)));
+        } else {
+          assignField(result, name, read);
+        }
       }
+    } catch (error) {
+      // With onInvalid: 'throw', reads already started must not fail unhandled.
+      if (pending) void Promise.allSettled(pending);
+      throw error;
     }
+    if (pending) await Promise.all(pending);
     return result as Partial<T>;
   }
 
@@ -150,8 +155,10 @@ export class Session<
   /** Writes `key` (insert or replace) and its TTL, creating the session if there is none. */
   async set<K extends SessionKey<T>>(key: K, value: T[K], options: SetOptions = {}): Promise<void> {
     this.assertWritable('set');
-    const entry = this.fields.encode(key, value, options.ttl);
+    // Checked before queueing and awaited in the queue: an async schema cannot reorder writes.
+    const prepared = this.fields.prepare(key, value, options.ttl);
     await this.enqueue(async () => {
+      const entry = await prepared;
       const ttl = await this.writeLive(
         'set',
         (k, o) => this.ctx.config.store.set(k, entry, o),
@@ -168,8 +175,9 @@ export class Session<
     options: SetOptions = {},
   ): Promise<boolean> {
     this.assertWritable('insert');
-    const entry = this.fields.encode(key, value, options.ttl);
+    const prepared = this.fields.prepare(key, value, options.ttl);
     return this.enqueue(async () => {
+      const entry = await prepared;
       const result = await this.writeLive(
         'insert',
         (k, o) => this.ctx.config.store.setIfAbsent(k, entry, o),
@@ -213,23 +221,32 @@ export class Session<
    * Moves the session to a new id in one atomic store step, keeping its data: the old id is
    * dead at once. Call it on login and on any change of privilege, against session fixation.
    * `set` writes fields in the same step, so no reader ever sees the new id without them;
-   * `owner` binds the session to a user, for `listSessions` and `revokeSessions`. Without a
-   * session, one is created when `set` or `owner` is given.
+   * `owner` binds the session to a user, for `listSessions` and `revokeSessions`; `maxAge` and
+   * `idleTimeout` give it lifetimes of its own ("remember me"), which its later cookies and
+   * later `regenerate()` calls keep. Without a session, one is created when `set`, `owner` or a
+   * lifetime is given.
    *
    * @example await session.regenerate({ set: { userId: user.id }, owner: user.id })
+   * @example await session.regenerate({ set: { userId }, maxAge: remember ? 60 * 60 * 24 * 30 : 'session' })
    */
   async regenerate(options: RegenerateOptions<T> = {}): Promise<void> {
     this.assertWritable('regenerate');
     const { owner } = options;
     if (owner !== undefined) ownerIndex(this.ctx.config.store, owner);
-    const entries: FieldWrite[] = [];
+    const lifetimes = resolveLifetimes(options, this.ctx.config);
+    const prepared: (FieldWrite | Promise<FieldWrite>)[] = [];
     for (const [key, value] of Object.entries(options.set ?? {})) {
-      entries.push(this.fields.encode(key, value, undefined));
+      prepared.push(this.fields.prepare(key, value, undefined));
     }
     await this.enqueue(async () => {
-      const { store, idleMs, limits } = this.ctx.config;
+      // One refused value refuses them all: nothing is renamed or written.
+      const entries = await Promise.all(prepared);
+      const { store, limits } = this.ctx.config;
       const current = await this.identity;
       if (current) {
+        // Lifetimes given replace the session's own; none given keeps them.
+        const kept = lifetimes ?? current.lifetimes;
+        const idleMs = idleMsOf(kept, this.ctx.config);
         // Same family, new secret part: the rename stays within one shard of a sharded store.
         // A collision with a fresh 256-bit id means the store refused the key (an owner index
         // may retire keys), so one more fresh id is worth a try.
@@ -243,20 +260,23 @@ export class Session<
             throw new SessionCollisionError();
           }
           if (result.status === 'missing') break;
-          await this.adopt(next);
+          await this.adopt(next, kept);
+          this.ctx.emit?.({ type: 'regenerated' });
           this.record(entries, result);
           if (this.loaded && owner !== undefined) this.loaded.owner = owner;
           return;
         }
-        this.forget();
+        this.forgetExpired();
       }
-      // Nothing to carry over: the fields or the owner, if any, start a fresh session.
-      if (entries.length > 0 || owner !== undefined) {
+      // Nothing to carry over: the fields, the owner or the lifetimes, if any, start a fresh
+      // session (a dead session's lifetimes died with it).
+      if (entries.length > 0 || owner !== undefined || lifetimes !== undefined) {
         const ttl = await this.writeLive(
           'regenerate',
           (k, o) => store.setMany(k, entries, o),
           undefined,
           owner,
+          lifetimes,
         );
         this.record(entries, ttl);
         if (this.loaded) this.loaded.owner = owner ?? null;
@@ -269,7 +289,7 @@ export class Session<
    * past that point (the idle timeout still applies within it). Zero or less destroys the
    * session now. `'persistent'` lifts the idle timeout, within any deadline already set.
    *
-   * @example await session.expire(60 * 60 * 24 * 30) // "remember me" for thirty days
+   * @example await session.expire(60 * 60) // ends within the hour, however active
    */
   async expire(seconds: number | 'persistent'): Promise<void> {
     this.assertWritable('expire');
@@ -284,7 +304,7 @@ export class Session<
       const result = await storeCall('expire', () =>
         this.ctx.config.store.expire(identity.key, ttl, 'set'),
       );
-      if (result === null) return this.forget();
+      if (result === null) return this.forgetExpired();
       this.loaded?.applyTtl(result);
     });
   }
@@ -296,8 +316,9 @@ export class Session<
     options: SetOptions = {},
   ): Promise<void> {
     this.assertWritable('flash');
-    const entry = this.fields.encode(key, value, options.ttl, flashField(key));
+    const prepared = this.fields.prepare(key, value, options.ttl, flashField(key));
     await this.enqueue(async () => {
+      const entry = await prepared;
       await this.writeLive(
         'flash',
         (k, o) => this.ctx.config.store.set(k, entry, o),
@@ -318,7 +339,8 @@ export class Session<
       const bytes = await storeCall('takeFlash', () =>
         this.ctx.config.store.take(identity.key, field),
       );
-      return bytes === undefined ? undefined : (this.fields.decode(key, bytes) as F[K]);
+      if (bytes === undefined) return undefined;
+      return (await this.fields.read(key, bytes)).value as F[K] | undefined;
     });
   }
 
@@ -355,63 +377,83 @@ export class Session<
   }
 
   private async fetchSnapshot(): Promise<SessionSnapshot> {
-    const { store, idleMs, touchAfterMs } = this.ctx.config;
+    const { store } = this.ctx.config;
     const identity = await this.identity;
     if (!identity) return SessionSnapshot.empty(this.ctx.now);
     const stored = await storeCall('getAll', () => store.getAll(identity.key));
     if (!stored) {
-      this.forget();
+      this.forgetExpired();
       return SessionSnapshot.empty(this.ctx.now);
     }
     this.live = true;
     const snapshot = SessionSnapshot.fromStore(stored, this.ctx.now);
+    const idleMs = idleMsOf(identity.lifetimes, this.ctx.config);
+    const touchAfterMs = touchAfterMsOf(idleMs, this.ctx.config);
+    // A renewed cookie promises the session for its Max-Age, so the session is extended with it.
+    const renew = this.renewsCookies() && cookieDue(identity, touchAfterMs, this.ctx.now());
     // Sliding expiry without a write per read: extend only once the session has gone stale,
     // and never toward a deadline that no touch can move.
     const target = Math.min(idleMs, stored.maxTtlMs ?? Number.POSITIVE_INFINITY);
-    if (stored.ttlMs !== null && stored.ttlMs < target - touchAfterMs) {
+    if (renew || (stored.ttlMs !== null && stored.ttlMs < target - touchAfterMs)) {
       // A failed touch costs only the extension, not the read the caller asked for; the next
       // read or write extends the session again.
       const touched = await store.expire(identity.key, idleMs, 'extend').catch(() => null);
-      if (touched) snapshot.applyTtl(touched);
+      if (touched) {
+        snapshot.applyTtl(touched);
+        if (renew) await this.adopt(identity, identity.lifetimes);
+      }
     }
     return snapshot;
   }
 
   /**
    * Runs a write against the live session, or against a fresh one. The cookie's id is tried
-   * with `create: false`; if the store does not know it, it is dropped, never adopted.
+   * with `create: false`; if the store does not know it, it is dropped, never adopted. Each
+   * session is extended by its own idle timeout; `lifetimes` are those of a session it creates.
    */
   private async writeLive<R extends SessionTtl>(
     operation: string,
     write: (key: string, options: WriteOptions) => Promise<R | null>,
     strategy: WriteStrategy | undefined,
     owner?: string,
+    lifetimes?: SessionLifetimes,
   ): Promise<R> {
-    const { idleMs, absoluteMs, limits } = this.ctx.config;
-    const options = { idleMs, absoluteMs, limits, write: strategy, owner };
+    const { absoluteMs, limits } = this.ctx.config;
+    const options = { absoluteMs, limits, write: strategy, owner };
     const current = await this.identity;
     if (current) {
+      const idleMs = idleMsOf(current.lifetimes, this.ctx.config);
       const result = await storeCall(operation, () =>
-        write(current.key, { ...options, create: false }),
+        write(current.key, { ...options, idleMs, create: false }),
       );
       if (result !== null) {
         this.live = true;
+        // The write extended the session (a 'hot' one does not), so a cookie due for renewal
+        // can promise it again.
+        const touchAfterMs = touchAfterMsOf(idleMs, this.ctx.config);
+        const extended = strategy !== 'hot';
+        if (extended && this.renewsCookies() && cookieDue(current, touchAfterMs, this.ctx.now())) {
+          await this.adopt(current, current.lifetimes);
+        }
         return result;
       }
-      this.forget();
+      this.forgetExpired();
     }
+    const idleMs = idleMsOf(lifetimes, this.ctx.config);
     // A fresh 256-bit key is refused only when the store has retired it (an owner index may),
     // so a second fresh key is worth a try.
     let fresh = await newIdentity();
-    let result = await storeCall(operation, () => write(fresh.key, { ...options, create: true }));
+    const create = { ...options, idleMs, create: true };
+    let result = await storeCall(operation, () => write(fresh.key, create));
     if (result === null) {
       fresh = await newIdentity();
-      result = await storeCall(operation, () => write(fresh.key, { ...options, create: true }));
+      result = await storeCall(operation, () => write(fresh.key, create));
     }
     if (result === null) {
       throw new StoreError(operation, new Error('the store refused to create a session'));
     }
-    await this.adopt(fresh);
+    await this.adopt(fresh, lifetimes);
+    this.ctx.emit?.({ type: 'created' });
     this.loaded = SessionSnapshot.empty(this.ctx.now);
     return result;
   }
@@ -419,7 +461,10 @@ export class Session<
   private async destroyNow(): Promise<void> {
     const identity = await this.identity;
     try {
-      if (identity) await storeCall('destroy', () => this.ctx.config.store.delete(identity.key));
+      const ended =
+        identity !== undefined &&
+        (await storeCall('destroy', () => this.ctx.config.store.delete(identity.key)));
+      if (ended) this.ctx.emit?.({ type: 'destroyed' });
     } finally {
       // Even when the store could not confirm the delete, this browser stops presenting the id.
       this.forget();
@@ -434,12 +479,38 @@ export class Session<
     this.live = false;
   }
 
-  /** Makes a freshly created or renamed id this request's session and sends its cookie. */
-  private async adopt(identity: VerifiedCookie): Promise<void> {
-    const sealed = await this.ctx.sealer.seal(identity.id);
-    this.identity = Promise.resolve(identity);
+  /** {@link forget}, for a verified id whose session the store no longer holds. */
+  private forgetExpired(): void {
+    this.ctx.emit?.({ type: 'expired' });
+    this.forget();
+  }
+
+  /**
+   * Makes a freshly created or renamed id this request's session and sends its cookie, sealing
+   * the session's lifetimes with it; for a live id, renews its cookie.
+   */
+  private async adopt(identity: VerifiedCookie, lifetimes?: SessionLifetimes): Promise<void> {
+    const { id, key } = identity;
+    const sealed = await this.ctx.sealer.seal(id, lifetimes);
+    const maxAge = lifetimes?.maxAge;
+    this.identity = Promise.resolve(
+      lifetimes === undefined
+        ? { id, key }
+        : {
+            id,
+            key,
+            lifetimes,
+            // The seal's own expiry, near enough to tell when the cookie is due for renewal.
+            expiresAt: typeof maxAge === 'number' ? this.ctx.now() + maxAge * 1000 : undefined,
+          },
+    );
     this.live = true;
-    this.emit(sessionCookie(this.ctx.config.cookie, sealed));
+    this.emit(sessionCookie(this.ctx.config.cookie, sealed, maxAge));
+  }
+
+  /** Whether cookies this handle sets reach the browser, so renewing one is worth its seal. */
+  private renewsCookies(): boolean {
+    return this.options.onCookie !== undefined && this.options.readOnly === undefined;
   }
 
   /** Keeps a loaded snapshot current with this request's own writes; nothing if none is loaded. */
@@ -454,11 +525,29 @@ export class Session<
     this.options.onCookie?.(cookie);
   }
 
-  private decodeField(snapshot: SessionSnapshot, name: string): unknown {
+  /** The field as read, decoded and checked once per snapshot: later reads reuse it. */
+  private readField(snapshot: SessionSnapshot, name: string): ReadField | Promise<ReadField> {
     const field = snapshot.field(name);
-    if (!field) return undefined;
-    field.decoded ??= { value: this.fields.decode(name, field.bytes) };
-    return field.decoded.value;
+    if (!field) return ABSENT;
+    field.decoded ??= this.fields.read(name, field.bytes);
+    return field.decoded;
+  }
+}
+
+/** Adds a field that reads to `result`. */
+function assignField(result: Record<string, unknown>, name: string, read: ReadField): void {
+  if (!read.present) return;
+  // Assigning `__proto__` would set the prototype; only that key needs defineProperty, which
+  // is several times slower than an assignment and this runs for every field of every read.
+  if (name === '__proto__') {
+    Object.defineProperty(result, name, {
+      value: read.value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    result[name] = read.value;
   }
 }
 

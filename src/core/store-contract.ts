@@ -266,3 +266,29 @@ export function canIndexOwners(store: SessionStore): store is SessionStore & Own
   const owned = store as Partial<OwnedSessionStore>;
   return typeof owned.listOwned === 'function' && typeof owned.deleteOwned === 'function';
 }
+
+/** What a store reports of a failure it worked around instead of throwing. */
+export interface StoreEvent {
+  /** `'hot-error'`: a tier of the store failed or timed out, and the call went on without it. */
+  readonly type: 'hot-error';
+  /** The store method during which it happened. */
+  readonly operation: string;
+  /** The session key concerned (a hash, never a session id). */
+  readonly key: string;
+  /** What the failing tier rejected with. */
+  readonly error: unknown;
+}
+
+/**
+ * Optional capability: a store that reports {@link StoreEvent}s to whoever subscribes, as
+ * `LayeredStore` does. A manager whose config has `onEvent` subscribes once for its life.
+ */
+export interface ObservableStore {
+  /** Calls `listener` with each event from now on; the function returned stops it. */
+  subscribe(listener: (event: StoreEvent) => void): () => void;
+}
+
+/** Whether a store offers {@link ObservableStore}. */
+export function canObserve(store: SessionStore): store is SessionStore & ObservableStore {
+  return typeof (store as Partial<ObservableStore>).subscribe === 'function';
+}

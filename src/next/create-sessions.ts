@@ -79,13 +79,21 @@ export interface Sessions<
  * Creates the session helpers of a Next.js App Router app. Call it once, in a module of its
  * own, and import the helpers from there. Throws `ConfigError` at once for a bad config.
  *
- * @typeParam T the session data's shape, so `session.get('cart')` is typed
+ * @typeParam T the session data's shape, so `session.get('cart')` is typed; inferred from
+ * `config.schema` when one is given without a type argument
  * @typeParam F the flash messages' shape
  * @example
  * // lib/session.ts
  * export const { getSession, route, guard } = createSessions<AppSession>({
  *   secret: process.env.SESSION_SECRET!,
  *   store: new MemoryStore(),
+ * });
+ * @example
+ * // typed, and checked on every write and read, by a schema
+ * export const { getSession } = createSessions({
+ *   secret: process.env.SESSION_SECRET!,
+ *   store: new MemoryStore(),
+ *   schema: { userId: z.string(), cart: z.array(z.string()) },
  * });
  */
 export function createSessions<

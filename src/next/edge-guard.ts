@@ -10,7 +10,7 @@
  */
 
 import { type CookieOptions, resolveCookieOptions } from '../core/cookie-options.ts';
-import { CookieSealer, type SecretInput } from '../core/cookie-seal.ts';
+import { CookieVerifier, type SecretInput } from '../core/cookie-seal.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createGuard, type Guard, type GuardOptions } from './guard-response.ts';
 import { readRequestCookie } from './request-cookie.ts';
@@ -72,7 +72,7 @@ export function createEdgeGuard(options: EdgeGuardOptions): EdgeGuard {
     );
   }
   const cookie = resolveCookieOptions(options.cookie, absoluteTimeout);
-  const sealer = new CookieSealer({
+  const sealer = new CookieVerifier({
     secret: options.secret,
     ttlSeconds: cookie.sealTtlSeconds,
     ...(options.sealCacheSize === undefined ? {} : { cacheSize: options.sealCacheSize }),

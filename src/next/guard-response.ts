@@ -9,7 +9,7 @@
  */
 
 import { type NextRequest, NextResponse } from 'next/server.js';
-import { type ResolvedCookie, removalCookie } from '../core/cookie-options.ts';
+import { type OutgoingCookie, type ResolvedCookie, removalCookie } from '../core/cookie-options.ts';
 import { ConfigError } from '../core/errors.ts';
 import { nextCookieOptions } from './next-cookie-jar.ts';
 import { cookieFromHeader, withoutCookie } from './request-cookie.ts';
@@ -118,17 +118,22 @@ function isRedirectTarget(request: NextRequest, redirectTo: string): boolean {
  * fails it is cleared on the response and stripped from the request the render receives, so
  * the page sees what the browser will see.
  *
- * @param isLive resolves whether a (non-empty) cookie value belongs to a live session
+ * @param isLive resolves whether a (non-empty) cookie value belongs to a live session; it may
+ * hand `renew` a renewed cookie for a live one, which the response then sets
  */
 export function createGuard(
   cookie: ResolvedCookie,
   options: GuardOptions,
-  isLive: (cookieValue: string) => Promise<boolean>,
+  isLive: (cookieValue: string, renew: (renewed: OutgoingCookie) => void) => Promise<boolean>,
 ): Guard {
   const resolved = resolveGuardOptions(options);
   return async (request) => {
     const value = cookieFromHeader(request.headers.get('cookie'), cookie.name);
-    const live = value !== undefined && value !== '' && (await isLive(value));
+    let renewed: OutgoingCookie | undefined;
+    const renew = (next: OutgoingCookie) => {
+      renewed = next;
+    };
+    const live = value !== undefined && value !== '' && (await isLive(value, renew));
     // A present but dead cookie is cleared whatever happens next; an absent one needs nothing.
     const clear = !live && value !== undefined;
 
@@ -147,8 +152,12 @@ export function createGuard(
       if (rest) headers.set('cookie', rest);
       else headers.delete('cookie');
       response = NextResponse.next({ request: { headers } });
-    } else {
+    } else if (renewed === undefined) {
       return NextResponse.next();
+    } else {
+      // A "remember me" cookie renewed by the check: same session, a fresh Max-Age.
+      response = NextResponse.next();
+      response.cookies.set(renewed.name, renewed.value, nextCookieOptions(renewed.attributes));
     }
 
     if (clear) {

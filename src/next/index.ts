@@ -11,6 +11,7 @@ export {
   CodecError,
   ConfigError,
   InvalidKeyError,
+  InvalidLifetimeError,
   InvalidOwnerError,
   InvalidTtlError,
   ReadOnlySessionError,
@@ -27,6 +28,7 @@ export type {
   OwnedSessions,
   RevokeSessionsOptions,
 } from '../core/owned-sessions.ts';
+export { SchemaError } from '../core/schema-error.ts';
 export type {
   RegenerateOptions,
   Session,
@@ -35,5 +37,11 @@ export type {
   SetOptions,
 } from '../core/session.ts';
 export type { SessionConfig } from '../core/session-config.ts';
+export type {
+  RejectionReason,
+  SessionEvent,
+  SessionEventHandler,
+} from '../core/session-events.ts';
+export type { InferSession, InvalidFieldPolicy, SessionSchema } from '../core/session-schema.ts';
 export { createSessions, type SessionRouteHandler, type Sessions } from './create-sessions.ts';
 export type { Guard, GuardOptions } from './guard-response.ts';

@@ -12,13 +12,14 @@ import { createGuard, type Guard, type GuardOptions } from './guard-response.ts'
 /**
  * A guard that lets a request through (or redirects it) according to whether the store holds a
  * live session for its cookie. A cookie that is tampered, expired, or names a session the store
- * does not know is cleared.
+ * does not know is cleared. A live session's "remember me" cookie due for renewal is renewed,
+ * as any request that can set cookies does, so pages rendered behind the guard keep it too.
  */
 export function createProxyGuard<T extends object, F extends object>(
   manager: SessionManager<T, F>,
   options: GuardOptions = {},
 ): Guard {
-  return createGuard(manager.config.cookie, options, (cookieValue) =>
-    manager.open(cookieValue).exists(),
+  return createGuard(manager.config.cookie, options, (cookieValue, renew) =>
+    manager.open(cookieValue, { onCookie: renew }).exists(),
   );
 }

@@ -22,6 +22,7 @@ import {
   type FieldTtl,
   type FieldWrite,
   type InsertResult,
+  type ObservableStore,
   type OwnedSessionStore,
   type OwnedStoredSession,
   type RenameOptions,
@@ -31,6 +32,7 @@ import {
   type SessionTtl,
   type StoredField,
   type StoredSession,
+  type StoreEvent,
   type SweepableStore,
   type WriteOptions,
 } from '../core/store-contract.ts';
@@ -78,8 +80,10 @@ export interface LayeredStoreOptions {
   readonly hotTimeout?: number;
   /**
    * Receives what the store worked around rather than threw: hot calls that failed (see
-   * {@link LayeredStoreEvent}). What the handler throws is ignored.
-   * @default an event handler that logs each event with `console.warn`
+   * {@link LayeredStoreEvent}). What the handler throws is ignored. A session manager whose
+   * config has `onEvent` receives them too, as `hot-error` events.
+   * @default an event handler that logs each event with `console.warn`, unless a session
+   * manager with `onEvent` receives them
    * @example new LayeredStore({ hot, cold, onEvent: (e) => logger.warn(e, 'session tier') })
    */
   readonly onEvent?: LayeredEventHandler;
@@ -102,7 +106,9 @@ const DEFAULT_HOT_TIMEOUT = 1;
  * await session.set('csrf', nonce, { write: 'hot' });
  * ```
  */
-export class LayeredStore implements SessionStore, SweepableStore, OwnedSessionStore {
+export class LayeredStore
+  implements SessionStore, SweepableStore, OwnedSessionStore, ObservableStore
+{
   /** The hot tier, as given. */
   readonly hot: SessionStore & SessionCache;
   /** The cold tier, as given. */
@@ -110,10 +116,13 @@ export class LayeredStore implements SessionStore, SweepableStore, OwnedSessionS
   readonly #hot: HotTier;
   /** The last change queued per key: this process changes a session one call at a time. */
   readonly #changing = new Map<string, Promise<unknown>>();
+  readonly #onEvent: LayeredEventHandler | undefined;
+  /** Subscribers (session managers with `onEvent`), each in a box so one can subscribe twice. */
+  readonly #listeners = new Set<{ listener: (event: StoreEvent) => void }>();
 
   constructor(options: LayeredStoreOptions) {
     const { hot, cold, hotTtl = DEFAULT_HOT_TTL, hotTimeout = DEFAULT_HOT_TIMEOUT } = options ?? {};
-    const { onEvent = warnOf } = options ?? {};
+    const { onEvent } = options ?? {};
     if (!canCache(hot)) {
       throw new ConfigError(
         'LayeredStore hot must be a store that can cache sessions: a RedisStore, or a ' +
@@ -126,7 +135,7 @@ export class LayeredStore implements SessionStore, SweepableStore, OwnedSessionS
     }
     assertSeconds('hotTtl', hotTtl, DEFAULT_HOT_TTL);
     assertSeconds('hotTimeout', hotTimeout, DEFAULT_HOT_TIMEOUT);
-    if (typeof onEvent !== 'function') {
+    if (onEvent !== undefined && typeof onEvent !== 'function') {
       throw new ConfigError(
         'LayeredStore onEvent must be a function receiving each event, such as ' +
           '(event) => logger.warn(event).',
@@ -134,7 +143,35 @@ export class LayeredStore implements SessionStore, SweepableStore, OwnedSessionS
     }
     this.hot = hot;
     this.cold = cold;
-    this.#hot = new HotTier(hot, Math.round(hotTtl * 1000), Math.round(hotTimeout * 1000), onEvent);
+    this.#onEvent = onEvent;
+    this.#hot = new HotTier(
+      hot,
+      Math.round(hotTtl * 1000),
+      Math.round(hotTimeout * 1000),
+      (event) => this.#report(event),
+    );
+  }
+
+  /**
+   * Calls `listener` with each {@link LayeredStoreEvent} from now on, besides `onEvent`; the
+   * function returned stops it. Session managers whose config has `onEvent` subscribe.
+   */
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    const entry = { listener };
+    this.#listeners.add(entry);
+    return () => this.#listeners.delete(entry);
+  }
+
+  #report(event: LayeredStoreEvent): void {
+    // The default warning stands in only for a store nobody listens to.
+    const own = this.#onEvent ?? (this.#listeners.size === 0 ? warnOf : undefined);
+    for (const handler of [own, ...[...this.#listeners].map((entry) => entry.listener)]) {
+      try {
+        handler?.(event);
+      } catch {
+        // One failing handler must neither fail the call nor keep the event from the others.
+      }
+    }
   }
 
   getAll(key: string): Promise<StoredSession | undefined> {

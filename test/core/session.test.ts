@@ -350,8 +350,8 @@ describe('Session', () => {
     expect(store.size).toBe(0);
   });
 
-  it('names the key when stored bytes cannot be decoded', async () => {
-    const { browser, manager, store } = setup({ codecs: { blob: jsonCodec } });
+  it("names the key when stored bytes cannot be decoded, with onInvalid: 'throw'", async () => {
+    const { browser, manager, store } = setup({ codecs: { blob: jsonCodec }, onInvalid: 'throw' });
     await browser.request().set('cart', []);
     const key = (await manager.verify(browser.cookie))?.key ?? '';
     await store.set(

@@ -69,6 +69,9 @@ describe('the ruts/next/edge entry', () => {
       /^src\/core\/session-snapshot\.ts$/,
       /^src\/next\/create-sessions\.ts$/,
       /^src\/next\/proxy-guard\.ts$/,
+      // Validators, events and their reporting are the Node session's, never the edge guard's.
+      /^src\/core\/session-(schema|fields|events)\.ts$/,
+      /^src\/core\/(schema-error|seal-rejection|store-reporting)\.ts$/,
     ];
     const reached = graph.files.filter((file) => forbidden.some((pattern) => pattern.test(file)));
     expect(reached, `edge graph: ${graph.files.join(', ')}`).toEqual([]);
@@ -93,5 +96,22 @@ describe('the ruts/next/edge entry', () => {
     expect(graph.files).toContain('src/next/edge-guard.ts');
     expect(graph.files).toContain('src/core/cookie-seal.ts');
     expect(walk(resolve(root, 'src/next/index.ts')).packages).toContain('next/headers.js');
+  });
+
+  it('bundles smaller than before per-session lifetimes: it verifies seals and never makes one', async () => {
+    // Bundled as a bundler would for middleware.ts (vitest's own bundler, minified, with
+    // iron-webcrypto in). The guard grew a payload parser but lost iron's sealing code.
+    const { build } = await import('rolldown');
+    const output = await build({
+      input: entry,
+      platform: 'neutral',
+      write: false,
+      output: { minify: true, format: 'esm' },
+      external: [/^next\//],
+      logLevel: 'silent',
+    });
+    const [chunk] = output.output;
+    // 16,073 bytes before lifetimes (7 December 2026); 14,832 after.
+    expect(chunk?.code.length).toBeLessThan(16_000);
   });
 });

@@ -69,6 +69,17 @@ describe('the published package', () => {
     for (const target of targets) expect(shipped).toContain(path.normalize(target));
   });
 
+  it('depends on no schema library: the Standard Schema interface is copied, not imported', () => {
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['iron-webcrypto', 'msgpackr']);
+    const built = [...shipped].filter((file) => /\.(js|d\.ts)$/.test(file));
+    for (const file of built) {
+      expect(readFileSync(path.join(ROOT, file), 'utf8'), file).not.toMatch(
+        /from ['"](zod|valibot|arktype|@standard-schema\/spec)['"/]/,
+      );
+    }
+  });
+
   it('has a license, a repository, a homepage and keywords in package.json', () => {
     const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     expect(manifest.license).toBe('MIT');

@@ -16,7 +16,8 @@ export interface SignInState {
 /**
  * Signs in by username alone (this is a session demo, not an auth system). The session moves
  * to a new id in the same step that stores the user and binds the session to them, against
- * session fixation; the cart and other fields come along.
+ * session fixation; the cart and other fields come along. "Remember me" keeps the browser
+ * signed in for thirty days after its last visit; without it the cookie ends with the browser.
  */
 export async function signIn(_previous: SignInState, form: FormData): Promise<SignInState> {
   const typed = String(form.get('username') ?? '').trim();
@@ -26,7 +27,8 @@ export async function signIn(_previous: SignInState, form: FormData): Promise<Si
   }
   const device = describeDevice((await headers()).get('user-agent'));
   const session = await getSession();
-  await session.regenerate(signInWrite(username, device));
+  const remember = form.get('remember') === 'on';
+  await session.regenerate(signInWrite(username, device, remember));
   await session.flash('notice', `Welcome back, ${username}.`);
   refreshAndRedirect(safeReturnPath(form.get('next')) ?? '/dashboard');
 }

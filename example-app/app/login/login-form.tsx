@@ -26,6 +26,10 @@ export function LoginForm({ next }: { next?: string }) {
           </p>
         ) : null}
       </div>
+      <label className="checkbox">
+        <input type="checkbox" name="remember" />
+        Remember me for 30 days
+      </label>
       <button type="submit" className="button button-primary" disabled={pending}>
         {pending ? 'Signing in…' : 'Sign in'}
       </button>
