@@ -230,10 +230,14 @@ function verified(seal: VerifiedSeal): VerifiedCookie {
  * Only successes are remembered, so garbage cannot fill the cache.
  */
 export class CookieVerifier {
+  /** The secret new seals use. @internal */
   protected readonly current: NormalizedSecrets['current'];
   readonly #secrets: Readonly<Record<string, string>>;
+  /** How long a seal lives unless its lifetimes say otherwise. @internal */
   protected readonly ttlMs: number;
+  /** Seals made or verified, shared by sealers of the same secrets. @internal */
   protected readonly cache: SealCache;
+  /** The clock. @internal */
   protected readonly now: () => number;
 
   /** @throws {ConfigError} if the secret, `ttlSeconds` or `cacheSize` cannot work. */
