@@ -7,11 +7,17 @@ declare module 'autocannon' {
     p50: number;
     p99: number;
   }
+  /** The raw request a `setupRequest` receives and returns. */
+  interface Request {
+    headers?: Record<string, string>;
+    [key: string]: unknown;
+  }
   interface Options {
     url: string;
     connections?: number;
     duration?: number;
     headers?: Record<string, string>;
+    requests?: { setupRequest?: (request: Request) => Request }[];
   }
   interface Result {
     duration: number;
@@ -22,5 +28,8 @@ declare module 'autocannon' {
     latency: Histogram;
   }
   function autocannon(options: Options): Promise<Result>;
+  namespace autocannon {
+    export type { Request };
+  }
   export default autocannon;
 }

@@ -1,9 +1,12 @@
 /**
  * Case 4 of the benchmarks: HTTP. One production build of the bench app (`bench/http/app/`),
- * served by `next start` on loopback, loaded by autocannon with 50 connections. Three routes of
+ * served by `next start` on loopback, loaded by autocannon with 50 connections. The routes of
  * the same build run in turn, round after round, in an order that rotates each round:
  * - `GET /api/session`: the example app's session read, on Redis over Postgres, with a real
  *   session cookie from `POST /api/login`;
+ * - `GET /api/session-cold`: the same read with the seal cache off, each request with the next of
+ *   a thousand cookies (cold cookies: every one verified with crypto, as when a site has more
+ *   visitors than the cache holds);
  * - `GET /api/plain`: a small JSON response, the baseline;
  * - `GET /api/iron`: an iron-session cookie read with `getIronSession`;
  * - `GET /api/limit`: the practical limit of a server-side session, an HMAC-signed id checked
@@ -64,8 +67,17 @@ const SESSION_SECRET = 'bench-only-secret-of-the-ruts-http-benchmark-0123456789'
 const IRON_COOKIE = 'bench-iron';
 const CONNECTIONS = 50;
 
-type RouteName = 'session' | 'plain' | 'iron' | 'limit';
-const ROUTES: readonly RouteName[] = ['session', 'plain', 'iron', 'limit'];
+type RouteName = 'session' | 'cold' | 'plain' | 'iron' | 'limit';
+const ROUTES: readonly RouteName[] = ['session', 'cold', 'plain', 'iron', 'limit'];
+const PATHS: Record<RouteName, string> = {
+  session: '/api/session',
+  cold: '/api/session-cold',
+  plain: '/api/plain',
+  iron: '/api/iron',
+  limit: '/api/limit',
+};
+/** Sessions signed in for the cold-cookie route, its requests cycling through them. */
+const COLD_COOKIES = 1000;
 
 interface Sample {
   reqPerSec: number;
@@ -176,10 +188,10 @@ async function login(base: string): Promise<string> {
 /** Checks that each route answers 200 with the session's data, so no run measures an error. */
 async function check(base: string, headers: Record<RouteName, Record<string, string>>) {
   for (const route of ROUTES) {
-    const response = await fetch(`${base}/api/${route}`, { headers: headers[route] });
+    const response = await fetch(`${base}${PATHS[route]}`, { headers: headers[route] });
     const body = (await response.json()) as { fields?: { userId?: string } };
     if (!response.ok || body.fields?.userId !== 'u_bench') {
-      throw new Error(`GET /api/${route} answered ${response.status} ${JSON.stringify(body)}`);
+      throw new Error(`GET ${PATHS[route]} answered ${response.status} ${JSON.stringify(body)}`);
     }
   }
 }
@@ -188,8 +200,21 @@ async function load(
   url: string,
   headers: Record<string, string>,
   seconds: number,
+  cookies?: readonly string[],
 ): Promise<Sample> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
+  let next = 0;
+  // Each request takes the next cookie of the population, so no two in a row send the same.
+  const rotate = (request: autocannon.Request): autocannon.Request => ({
+    ...request,
+    headers: { ...request.headers, cookie: cookies?.[next++ % cookies.length] ?? '' },
+  });
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers,
+    ...(cookies === undefined ? {} : { requests: [{ setupRequest: rotate }] }),
+  });
   const failed = result.non2xx + result.errors + result.timeouts;
   if (failed > 0) {
     throw new Error(`${url}: ${failed} failed of ${result.requests.total} requests`);
@@ -246,12 +271,17 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
   try {
     await waitReady(base, server);
     const sessionCookie = await login(base);
+    const coldCount = options.quick ? COLD_COOKIES / 10 : COLD_COOKIES;
+    log(`signing in ${coldCount} sessions for the cold-cookie route`);
+    const coldCookies: string[] = [];
+    for (let n = 0; n < coldCount; n++) coldCookies.push(await login(base));
     const ironSeal = await sealData(
       { userId: 'u_bench', username: 'bench' },
       { password: SESSION_SECRET },
     );
     const headers: Record<RouteName, Record<string, string>> = {
       session: { cookie: sessionCookie },
+      cold: { cookie: coldCookies[0] as string },
       plain: {},
       iron: { cookie: `${IRON_COOKIE}=${ironSeal}` },
       limit: { cookie: `${LIMIT_COOKIE}=${await limitSession()}` },
@@ -259,14 +289,24 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
     await check(base, headers);
 
     log(`warm-up: ${warmupSeconds} s per route`);
-    for (const route of ROUTES) await load(`${base}/api/${route}`, headers[route], warmupSeconds);
+    const population = (route: RouteName) => (route === 'cold' ? coldCookies : undefined);
+    for (const route of ROUTES) {
+      await load(`${base}${PATHS[route]}`, headers[route], warmupSeconds, population(route));
+    }
 
-    const samples: Record<RouteName, Sample[]> = { session: [], plain: [], iron: [], limit: [] };
+    const samples: Record<RouteName, Sample[]> = {
+      session: [],
+      cold: [],
+      plain: [],
+      iron: [],
+      limit: [],
+    };
     for (let round = 1; round <= rounds; round++) {
       // Rotated, as in the other cases, so no route always runs first after another's load.
       for (let k = 0; k < ROUTES.length; k++) {
         const route = ROUTES[(k + round) % ROUTES.length] as RouteName;
-        const sample = await load(`${base}/api/${route}`, headers[route], seconds);
+        const url = `${base}${PATHS[route]}`;
+        const sample = await load(url, headers[route], seconds, population(route));
         samples[route].push(sample);
         log(
           `round ${round}/${rounds} ${route}: ${sample.reqPerSec.toFixed(0)} req/s, ` +
@@ -290,6 +330,9 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
     };
     const vsPlain = perRound('session', 'plain');
     const vsIron = perRound('session', 'iron');
+    const coldVsPlain = perRound('cold', 'plain');
+    const coldVsIron = perRound('cold', 'iron');
+    const coldSetup = { ...setup, cookies: coldCount, 'seal cache': 'off' };
     return [
       {
         case: 'HTTP: GET /api/session (Redis over Postgres) vs plain JSON route',
@@ -304,6 +347,20 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
         target: '>= 1.5',
         met: vsIron >= 1.5,
         absolute: { ...figures('session', 'session'), ...figures('iron', 'iron'), ...setup },
+      },
+      {
+        case: 'HTTP: GET /api/session, cold cookies (seal cache off) vs plain JSON route',
+        ratio: coldVsPlain,
+        target: '>= 0.8',
+        met: coldVsPlain >= 0.8,
+        absolute: { ...figures('cold', 'cold'), ...figures('plain', 'plain'), ...coldSetup },
+      },
+      {
+        case: 'HTTP: GET /api/session, cold cookies (seal cache off) vs iron-session route',
+        ratio: coldVsIron,
+        target: '>= 1.5',
+        met: coldVsIron >= 1.5,
+        absolute: { ...figures('cold', 'cold'), ...figures('iron', 'iron'), ...coldSetup },
       },
       {
         case: 'HTTP: GET /api/session vs the practical-limit route (HMAC id + HGETALL)',

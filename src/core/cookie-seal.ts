@@ -5,10 +5,15 @@
  * @packageDocumentation
  */
 
-import type { SealOptions } from 'iron-webcrypto';
-import { defaults, seal as ironSeal, unseal as ironUnseal, macPrefix } from 'iron-webcrypto';
 import { decodePayload, encodePayload, type SessionLifetimes } from './cookie-payload.ts';
 import { ConfigError } from './errors.ts';
+import {
+  type FixedKeys,
+  fixedKeys,
+  IRON_PREFIX,
+  makeIronSeal,
+  openIronSeal,
+} from './iron-crypto.ts';
 import { acquireShared } from './process-registry.ts';
 import { SealCache, type VerifiedSeal } from './seal-cache.ts';
 import { hashSessionId, isWellFormedSessionId } from './session-id.ts';
@@ -78,7 +83,7 @@ const SECRET_ID = /^(0|[1-9][0-9]*)$/;
 const DEFAULT_CACHE_SIZE = 10_000;
 /** Browsers cap a cookie at about 4 KB, so anything longer did not come from us. */
 const MAX_SEAL_LENGTH = 4096;
-const SEAL_PREFIX = `${macPrefix}*`;
+const SEAL_PREFIX = `${IRON_PREFIX}*`;
 // Fe26.2*passwordId*encryptionSalt*iv*encrypted*expiration*hmacSalt*hmac
 const SEAL_PART_COUNT = 8;
 const SECRET_ID_PART = 1;
@@ -92,9 +97,10 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const BASE64URL_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /**
- * Whether `text` is base64url exactly as an encoder writes it. iron's decoder is lenient: it
- * skips characters outside the alphabet and ignores the unused low bits of the last digit, so
- * without this check many strings would verify as the same seal. One cookie, one spelling.
+ * Whether `text` is base64url exactly as an encoder writes it. Decoders are lenient (iron's, and
+ * `atob` under ours): they skip characters outside the alphabet and ignore the unused low bits of
+ * the last digit, so without this check many strings would verify as the same seal. One cookie,
+ * one spelling.
  */
 function isCanonicalBase64url(text: string): boolean {
   if (!BASE64URL.test(text)) return false;
@@ -223,8 +229,8 @@ function verified(seal: VerifiedSeal): VerifiedCookie {
 /**
  * Turns cookie values back into session ids: checks the seal, never makes one.
  *
- * Verifying a seal with iron costs a key derivation, an HMAC and a decryption (a few hundred
- * microseconds), on every request. So the sealer remembers each seal it made or verified: a
+ * Verifying a seal costs an HMAC and a decryption (with keys derived once per secret, see
+ * `iron-crypto.ts`) on every request. So the sealer remembers each seal it made or verified: a
  * cookie equal, character for character, to a string that already passed the HMAC under a secret
  * still configured, and not yet expired, is the same cookie and is trusted without the crypto.
  * Only successes are remembered, so garbage cannot fill the cache.
@@ -239,6 +245,8 @@ export class CookieVerifier {
   protected readonly cache: SealCache;
   /** The clock. @internal */
   protected readonly now: () => number;
+  /** Each secret's fixed salts and keys, by secret id, derived on first use. */
+  readonly #keys = new Map<string, Promise<FixedKeys>>();
 
   /** @throws {ConfigError} if the secret, `ttlSeconds` or `cacheSize` cannot work. */
   constructor(options: CookieSealerOptions) {
@@ -284,7 +292,8 @@ export class CookieVerifier {
     }
     const envelope = readEnvelope(value, this.#secrets, now);
     if (envelope === undefined) return undefined;
-    const payload = await ironUnseal(value, this.#secrets, this.ironOptions(now, this.ttlMs));
+    const secret = this.#secrets[envelope.secretId] as string;
+    const payload = await openIronSeal(value, secret, await this.keys(envelope.secretId));
     // The HMAC proves we sealed it, not that it holds an id: refuse any other payload.
     const decoded = decodePayload(payload);
     if (decoded === undefined) return undefined;
@@ -293,18 +302,16 @@ export class CookieVerifier {
     return verified(entry);
   }
 
-  /** iron's options for a seal made or checked at `now`, valid for `ttlMs`. */
-  protected ironOptions(now: number, ttlMs: number): SealOptions {
-    return {
-      ...defaults,
-      ttl: ttlMs,
-      // No grace period: readEnvelope and the cache already treat `expiration <= now` as expired,
-      // and iron must not accept for another minute what they refuse.
-      timestampSkewSec: 0,
-      // iron reads Date.now() itself; the offset makes it see the injected clock. Rounded because
-      // iron writes the expiry as an integer and refuses any other.
-      localtimeOffsetMsec: Math.round(now - Date.now()),
-    };
+  /** The fixed salts and keys of the secret with id `secretId`, which must be configured. @internal */
+  protected keys(secretId: string): Promise<FixedKeys> {
+    let keys = this.#keys.get(secretId);
+    if (keys === undefined) {
+      keys = fixedKeys(this.#secrets[secretId] as string);
+      this.#keys.set(secretId, keys);
+      // A failed derivation is tried again on the next request rather than remembered.
+      keys.catch(() => this.#keys.delete(secretId));
+    }
+    return keys;
   }
 }
 
@@ -329,13 +336,13 @@ export class CookieSealer extends CookieVerifier {
     }
     const maxAge = lifetimes?.maxAge;
     const ttlMs = typeof maxAge === 'number' ? maxAge * 1000 : this.ttlMs;
-    const now = this.now();
+    // iron writes the expiry as an integer and refuses any other.
+    const expiresAt = Math.round(this.now()) + ttlMs;
+    const keys = await this.keys(this.current.id);
     const [sealed, key] = await Promise.all([
-      ironSeal(payload, this.current, this.ironOptions(now, ttlMs)),
+      makeIronSeal(payload, this.current.id, keys, expiresAt),
       hashSessionId(id),
     ]);
-    // Read back rather than recomputed, so the cache expires exactly when the seal does.
-    const expiresAt = Number(sealed.split('*')[EXPIRATION_PART]);
     const carried = payload === id ? {} : { lifetimes };
     this.cache.set(sealed, { id, key, secretId: this.current.id, expiresAt, ...carried });
     return sealed;

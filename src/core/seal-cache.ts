@@ -1,6 +1,6 @@
 /**
  * A bounded memory of cookie seals that already passed verification, so that a repeat visitor's
- * cookie costs a map lookup instead of a key derivation, an HMAC and a decryption.
+ * cookie costs a map lookup instead of an HMAC and a decryption.
  *
  * @packageDocumentation
  */

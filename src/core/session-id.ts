@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 
+import { nodeCrypto } from './node-crypto.ts';
+
 /** 256 bits: far beyond guessing, and a round 43 characters in base64url. */
 const ID_BYTES = 32;
 /**
@@ -57,6 +59,11 @@ export function isWellFormedSessionId(value: unknown): value is string {
  * is not secret, and the 256 bits that are secret are only there hashed.
  */
 export async function hashSessionId(id: string): Promise<string> {
+  // Node's hash is synchronous: a tenth of Web Crypto's cost, on every uncached cookie.
+  const node = nodeCrypto();
+  if (node !== undefined) {
+    return `${sessionFamily(id)}.${node.createHash('sha256').update(id).digest('base64url')}`;
+  }
   const digest = await crypto.subtle.digest('SHA-256', encoder.encode(id));
   return `${sessionFamily(id)}.${base64url(new Uint8Array(digest))}`;
 }

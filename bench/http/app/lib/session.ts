@@ -22,6 +22,17 @@ export const sessions = createSessions<BenchSession>({
   store: sessionStore(),
 });
 
+/**
+ * The same sessions with the seal cache off, for /api/session-cold: every request verifies its
+ * cookie with crypto, as it would with more distinct cookies than the cache holds.
+ */
+export const coldSessions = createSessions<BenchSession>({
+  secret: secret(),
+  cookie: { secure: process.env.NODE_ENV === 'production' },
+  store: sessionStore(),
+  sealCacheSize: 0,
+});
+
 /** The iron-session cookie of /api/iron; the bench runner seals it with the same password. */
 export const IRON_COOKIE = 'bench-iron';
 
