@@ -235,6 +235,14 @@ export class InvalidOwnerError extends RutsError {
 /** Longest owner accepted: it is stored with every session it owns. */
 export const MAX_OWNER_LENGTH = 256;
 
+/** `owner`, once it is a string of 1 to 256 characters; throws {@link InvalidOwnerError} else. */
+export function checkedOwner(owner: unknown): string {
+  if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_OWNER_LENGTH) {
+    throw new InvalidOwnerError(owner);
+  }
+  return owner;
+}
+
 /** A `maxAge` or `idleTimeout` given to `regenerate()` that cannot work; nothing was changed. */
 export class InvalidLifetimeError extends RutsError {
   static override readonly code: RutsErrorCode = 'RUTS_INVALID_LIFETIME';

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 
-import { ConfigError, InvalidOwnerError, MAX_OWNER_LENGTH } from './errors.ts';
+import { ConfigError, checkedOwner } from './errors.ts';
 import { assertValidKey } from './field-keys.ts';
 import type { Session } from './session.ts';
 import type { ResolvedSessionConfig } from './session-config.ts';
@@ -151,9 +151,7 @@ export function ownedSessions<T extends object>(
  * for a bad owner and `ConfigError` for a store without the index.
  */
 export function ownerIndex(store: SessionStore, owner: unknown): SessionStore & OwnedSessionStore {
-  if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_OWNER_LENGTH) {
-    throw new InvalidOwnerError(owner);
-  }
+  checkedOwner(owner);
   if (!canIndexOwners(store)) {
     throw new ConfigError(
       'binding, listing and revoking sessions by owner needs a store that indexes owners ' +

@@ -26,6 +26,7 @@ import { type ExpiryEntry, ExpiryHeap } from './expiry-heap.ts';
 import {
   applyWrites,
   assertWithinLimits,
+  copy,
   expiryOf,
   type Field,
   fieldTtl,
@@ -225,10 +226,7 @@ export class SessionTable {
       for (const name of names) {
         const stored = liveField(session, name, now);
         if (stored === undefined || fields.has(name)) continue;
-        fields.set(name, {
-          value: copyValues([stored.value])[0] as Uint8Array,
-          ttlMs: fieldTtl(stored, expiry, now),
-        });
+        fields.set(name, { value: copy(stored.value), ttlMs: fieldTtl(stored, expiry, now) });
       }
       listed.push({
         key: session.key,

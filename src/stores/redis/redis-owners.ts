@@ -17,7 +17,6 @@
  */
 
 import type { Cluster, Redis } from 'ioredis';
-import { InvalidOwnerError, MAX_OWNER_LENGTH } from '../../core/errors.ts';
 import type {
   FieldWrite,
   InsertResult,
@@ -71,15 +70,6 @@ else
 end
 return n
 `;
-
-/** Throws {@link InvalidOwnerError} unless `owner` is a string of 1 to 256 characters. */
-export function checkedOwner(owner: unknown): string {
-  // '' is how the scripts say "no owner", so it must never be one.
-  if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_OWNER_LENGTH) {
-    throw new InvalidOwnerError(owner);
-  }
-  return owner;
-}
 
 /** The owner index of one client and key prefix. */
 export class RedisOwners {

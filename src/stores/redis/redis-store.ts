@@ -10,7 +10,7 @@
  */
 
 import { type Cluster, Redis } from 'ioredis';
-import { ConfigError, InvalidKeyError } from '../../core/errors.ts';
+import { ConfigError, checkedOwner, InvalidKeyError } from '../../core/errors.ts';
 import { acquireShared, type SharedHandle } from '../../core/process-registry.ts';
 import type {
   CachedSession,
@@ -38,7 +38,7 @@ import { chooseFieldTtlMode } from './field-ttl-support.ts';
 import { RedisCache } from './redis-cache.ts';
 import { defineSessionCommands, INDEX_FIRST, type SessionCommands } from './redis-commands.ts';
 import { assertValidPrefix, DEFAULT_PREFIX, sessionKey } from './redis-keys.ts';
-import { checkedOwner, RedisOwners } from './redis-owners.ts';
+import { RedisOwners } from './redis-owners.ts';
 import type { FieldTtlMode } from './redis-scripts.ts';
 
 /** Options of {@link RedisStore}. Give either `client` or `url`. */
@@ -199,6 +199,7 @@ export class RedisStore implements SessionStore, OwnedSessionStore, SessionCache
 
   async rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
     const entries = checkedEntries(options.set ?? []);
+    // Checked here as well as in the core: '' is how the scripts say "no owner".
     const owner = options.owner === undefined ? undefined : checkedOwner(options.owner);
     const commands = this.#commands ?? (await this.#ready());
     const { idleMs, limits } = options;

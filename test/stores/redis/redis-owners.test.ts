@@ -52,7 +52,12 @@ const NATIVE_URL = process.env.RUTS_REDIS_NATIVE_URL;
 const targets: [name: string, connect: () => Promise<Client>, run: boolean][] = [
   ['standalone Redis', () => connectRedis(), true],
   ['Redis Cluster', connectCluster, true],
-  ['standalone Redis with native field TTL', () => connectRedis(NATIVE_URL), !!NATIVE_URL],
+  // Skipped without a Redis that has hash-field expiry; .ci/run starts one and says so.
+  [
+    'standalone Redis with native field TTL (needs RUTS_REDIS_NATIVE_URL)',
+    () => connectRedis(NATIVE_URL),
+    !!NATIVE_URL,
+  ],
 ];
 
 function newOwner(): string {
