@@ -5,7 +5,8 @@
  * never used before; a write applies its change to hot's copy only if the copy still has the token
  * this process saw before it wrote cold, and a read fills hot only if no change reached hot
  * since it looked. Any other order drops the copy, so racing writes never leave hot holding a
- * value cold did not keep. Revocations (delete, rename, expiry) evict hot with retries, and
+ * value cold did not keep. A change cold fails to confirm marks the copy doubtful: it is served
+ * only while cold cannot answer. Revocations (delete, rename, expiry) evict hot with retries, and
  * reject when hot cannot confirm it; the lease bounds how long another process could then
  * still serve the old id.
  *
@@ -36,7 +37,7 @@ import {
   type SweepableStore,
   type WriteOptions,
 } from '../core/store-contract.ts';
-import { HotTier } from './layered/hot-tier.ts';
+import { HotTier, isDoubtful } from './layered/hot-tier.ts';
 import type {
   LayeredEventHandler,
   LayeredOperation,
@@ -179,18 +180,33 @@ export class LayeredStore
     return this.#hot
       .read('getAll', key)
       .then((cached) =>
-        cached?.copy ? withLocal(cached.copy, cached.local) : this.#readCold(key, cached),
+        cached?.copy && !isDoubtful(cached.token)
+          ? withLocal(cached.copy, cached.local)
+          : this.#readCold(key, cached),
       );
   }
 
-  /** A read hot could not answer: from cold, filling hot's copy if hot could be reached. */
+  /**
+   * A read hot could not answer: from cold, filling hot's copy if hot could be reached. A
+   * doubtful copy (see {@link HotTier.doubt}) is what it serves when cold cannot answer.
+   */
   async #readCold(
     key: string,
     cached: CachedSession | undefined,
   ): Promise<StoredSession | undefined> {
     const startedAt = performance.now();
-    const session = await this.#cold('getAll', () => this.cold.getAll(key));
-    if (session === undefined || cached === undefined) return session;
+    let session: StoredSession | undefined;
+    try {
+      session = await this.#cold('getAll', () => this.cold.getAll(key));
+    } catch (error) {
+      if (cached?.copy === undefined || !(error instanceof StoreError)) throw error;
+      return withLocal(cached.copy, cached.local);
+    }
+    if (cached === undefined) return session;
+    if (session === undefined) {
+      if (cached.copy !== undefined) await this.#hot.evict('getAll', key, false);
+      return undefined;
+    }
     await this.#hot.fill(key, session, cached.token, startedAt);
     return withLocal(session, cached.local);
   }
@@ -216,7 +232,7 @@ export class LayeredStore
   async remove(key: string, field: string): Promise<boolean> {
     return this.#inOrder(key, async () => {
       const expected = this.#hot.seen(key);
-      const removed = await this.#cold('remove', () => this.cold.remove(key, field));
+      const removed = await this.#coldChange('remove', key, () => this.cold.remove(key, field));
       const update = await this.#hot.update('remove', key, { remove: [field] }, expected);
       return removed || (update?.removed.has(field) ?? false);
     });
@@ -225,7 +241,7 @@ export class LayeredStore
   async take(key: string, field: string): Promise<Uint8Array | undefined> {
     return this.#inOrder(key, async () => {
       const expected = this.#hot.seen(key);
-      const value = await this.#cold('take', () => this.cold.take(key, field));
+      const value = await this.#coldChange('take', key, () => this.cold.take(key, field));
       const update = await this.#hot.update('take', key, { remove: [field] }, expected);
       return value ?? update?.removed.get(field);
     });
@@ -259,7 +275,7 @@ export class LayeredStore
       const result =
         mode === 'set'
           ? await this.#coldEnding('expire', key, call)
-          : await this.#cold('expire', call);
+          : await this.#coldChange('expire', key, call);
       if (result === null || result.ttlMs === 0) {
         await this.#hot.evict('expire', key, result !== null);
       } else {
@@ -313,7 +329,7 @@ export class LayeredStore
       }
       const expected = options.write === 'cold' ? '' : this.#hot.seen(key);
       const [first] = entries as [FieldWrite];
-      const result = await this.#cold(operation, async () => {
+      const result = await this.#coldChange(operation, key, async () => {
         if (operation === 'setIfAbsent') return this.cold.setIfAbsent(key, first, options);
         const ttl = await (operation === 'set'
           ? this.cold.set(key, first, options)
@@ -384,6 +400,24 @@ export class LayeredStore
       return await this.#cold(operation, call);
     } catch (error) {
       await this.#hot.evict(operation, key, false);
+      throw error;
+    }
+  }
+
+  /**
+   * A change to cold that keeps the session. When cold fails, it may have made the change all
+   * the same, so hot's copy is marked doubtful: served while cold cannot answer, and replaced by
+   * the first read that reaches cold.
+   */
+  async #coldChange<R>(
+    operation: LayeredOperation,
+    key: string,
+    call: () => Promise<R>,
+  ): Promise<R> {
+    try {
+      return await this.#cold(operation, call);
+    } catch (error) {
+      if (error instanceof StoreError) await this.#hot.doubt(operation, key);
       throw error;
     }
   }

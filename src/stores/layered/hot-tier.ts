@@ -27,6 +27,16 @@ import type { LayeredEventHandler, LayeredOperation } from './layered-events.ts'
 const REMEMBERED_TOKENS = 10_000;
 /** Attempts at a change before it counts as failed. */
 const ATTEMPTS = 3;
+/** Starts the tokens of copies that may be behind cold; other tokens start with base64url. */
+const DOUBT = '?';
+
+/**
+ * Whether the copy of `token` may be behind cold: a change to cold failed after it was made, so
+ * cold may hold that change. Reads go to cold first, and fall back on such a copy.
+ */
+export function isDoubtful(token: string): boolean {
+  return token.startsWith(DOUBT);
+}
 
 export class HotTier {
   readonly #tokens = new Map<string, string>();
@@ -45,9 +55,13 @@ export class HotTier {
     readonly onEvent: LayeredEventHandler,
   ) {}
 
-  /** The token this process last saw for `key`: take it before changing the source. */
+  /**
+   * The token this process last saw for `key`: take it before changing the source. A doubtful
+   * copy's reads as `''`, so a change does not apply on top of it but drops it.
+   */
   seen(key: string): string {
-    return this.#tokens.get(key) ?? '';
+    const token = this.#tokens.get(key) ?? '';
+    return isDoubtful(token) ? '' : token;
   }
 
   /** The key's cached state, or `undefined` when hot failed. */
@@ -96,8 +110,8 @@ export class HotTier {
     key: string,
     change: CopyChange,
     expected: string,
+    next = this.#newToken(),
   ): Promise<CopyUpdate | undefined> {
-    const next = this.#newToken();
     try {
       const update = await this.#retried(operation, key, () =>
         this.cache.updateCopy(key, change, { expected, next, leaseMs: this.leaseMs }),
@@ -108,6 +122,16 @@ export class HotTier {
       this.#tokens.delete(key);
       return undefined;
     }
+  }
+
+  /**
+   * Marks the copy this process last saw as possibly behind cold (and drops any other): a change
+   * to cold failed, and cold may have made it all the same. A copy so marked is served only when
+   * cold cannot be read, and the next read that reaches cold replaces it.
+   */
+  async doubt(operation: LayeredOperation, key: string): Promise<void> {
+    const expected = this.#tokens.get(key) ?? '';
+    await this.update(operation, key, {}, expected, DOUBT + this.#newToken());
   }
 
   /** Writes local fields; `undefined` when hot failed, `null` when it holds no copy. */
