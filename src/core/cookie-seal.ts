@@ -247,6 +247,8 @@ export class CookieVerifier {
   protected readonly now: () => number;
   /** Each secret's fixed salts and keys, by secret id, derived on first use. */
   readonly #keys = new Map<string, Promise<FixedKeys>>();
+  /** The same, once derived: read without waiting on a promise. */
+  readonly #derived = new Map<string, FixedKeys>();
 
   /** @throws {ConfigError} if the secret, `ttlSeconds` or `cacheSize` cannot work. */
   constructor(options: CookieSealerOptions) {
@@ -275,13 +277,19 @@ export class CookieVerifier {
    */
   async unseal(value: string | undefined | null): Promise<VerifiedCookie | undefined> {
     try {
-      return await this.#unseal(value);
+      const verified = this.#unseal(value);
+      return verified instanceof Promise ? await verified : verified;
     } catch {
       return undefined;
     }
   }
 
-  async #unseal(value: unknown): Promise<VerifiedCookie | undefined> {
+  /**
+   * Answers without a promise whenever it can (a cached seal, or, on Node, a seal under the
+   * fixed salts of a secret whose keys are derived): each promise costs, more so under Next.js,
+   * which hooks every one to track its async context.
+   */
+  #unseal(value: unknown): VerifiedCookie | undefined | Promise<VerifiedCookie | undefined> {
     if (typeof value !== 'string' || value.length > MAX_SEAL_LENGTH) return undefined;
     const now = this.now();
     const cached = this.cache.get(value, now);
@@ -292,12 +300,31 @@ export class CookieVerifier {
     }
     const envelope = readEnvelope(value, this.#secrets, now);
     if (envelope === undefined) return undefined;
-    const secret = this.#secrets[envelope.secretId] as string;
-    const payload = await openIronSeal(value, secret, await this.keys(envelope.secretId));
+    const keys = this.#derived.get(envelope.secretId);
+    if (keys === undefined) {
+      return this.keys(envelope.secretId).then((derived) => this.#open(value, envelope, derived));
+    }
+    return this.#open(value, envelope, keys);
+  }
+
+  #open(
+    value: string,
+    envelope: SealEnvelope,
+    keys: FixedKeys,
+  ): VerifiedCookie | undefined | Promise<VerifiedCookie | undefined> {
+    const payload = openIronSeal(value, this.#secrets[envelope.secretId] as string, keys);
+    if (payload instanceof Promise) {
+      return payload.then((opened) => this.#trust(value, envelope, opened));
+    }
+    return this.#trust(value, envelope, payload);
+  }
+
+  /** Remembers a seal whose HMAC verified, if it holds a session id. */
+  #trust(value: string, envelope: SealEnvelope, payload: unknown): VerifiedCookie | undefined {
     // The HMAC proves we sealed it, not that it holds an id: refuse any other payload.
     const decoded = decodePayload(payload);
     if (decoded === undefined) return undefined;
-    const entry = { ...decoded, key: await hashSessionId(decoded.id), ...envelope };
+    const entry = { ...decoded, key: hashSessionId(decoded.id), ...envelope };
     this.cache.set(value, entry);
     return verified(entry);
   }
@@ -308,8 +335,11 @@ export class CookieVerifier {
     if (keys === undefined) {
       keys = fixedKeys(this.#secrets[secretId] as string);
       this.#keys.set(secretId, keys);
-      // A failed derivation is tried again on the next request rather than remembered.
-      keys.catch(() => this.#keys.delete(secretId));
+      keys.then(
+        (derived) => this.#derived.set(secretId, derived),
+        // A failed derivation is tried again on the next request rather than remembered.
+        () => this.#keys.delete(secretId),
+      );
     }
     return keys;
   }
@@ -339,10 +369,8 @@ export class CookieSealer extends CookieVerifier {
     // iron writes the expiry as an integer and refuses any other.
     const expiresAt = Math.round(this.now()) + ttlMs;
     const keys = await this.keys(this.current.id);
-    const [sealed, key] = await Promise.all([
-      makeIronSeal(payload, this.current.id, keys, expiresAt),
-      hashSessionId(id),
-    ]);
+    const sealed = await makeIronSeal(payload, this.current.id, keys, expiresAt);
+    const key = hashSessionId(id);
     const carried = payload === id ? {} : { lifetimes };
     this.cache.set(sealed, { id, key, secretId: this.current.id, expiresAt, ...carried });
     return sealed;

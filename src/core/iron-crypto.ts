@@ -5,13 +5,17 @@
  * keys are derived once per process; a seal with other salts (made by iron itself) costs the
  * derivation, as it did under iron. Seals stay iron's: iron opens ours, we open iron's.
  *
- * Uses `node:crypto` when the runtime offers it (see {@link nodeCrypto}), Web Crypto elsewhere.
+ * The HMAC is `sha256.ts`'s, with each key's padded blocks mixed once: synchronous everywhere.
+ * The cipher is `node:crypto`'s when the runtime offers it (see {@link nodeCrypto}), else Web
+ * Crypto's.
  *
  * @packageDocumentation
  */
 
+import { base64url, fromBase64url } from './base64url.ts';
+import { CbcDecrypter } from './cbc-decrypter.ts';
 import { nodeCrypto } from './node-crypto.ts';
-import { base64url } from './session-id.ts';
+import { HmacSha256 } from './sha256.ts';
 
 /** iron's prefix for format version 2, the only one there is. */
 export const IRON_PREFIX = 'Fe26.2';
@@ -21,15 +25,17 @@ const IV_BYTES = 16;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** A derived key: its bytes on Node, a Web Crypto key elsewhere. */
-type IronKey = Uint8Array | CryptoKey;
+/** A derived encryption key: its bytes on Node, a Web Crypto key elsewhere. */
+type CipherKey = Uint8Array | CryptoKey;
 
 /** The keys of the salts a secret seals with, derived once. */
 export interface FixedKeys {
   readonly encryptionSalt: string;
   readonly integritySalt: string;
-  readonly encryption: IronKey;
-  readonly integrity: IronKey;
+  readonly encryption: CipherKey;
+  readonly integrity: HmacSha256;
+  /** Decrypts under `encryption` on Node; `undefined` elsewhere. */
+  readonly decrypter: CbcDecrypter | undefined;
 }
 
 /** iron's derivation: PBKDF2-SHA-1, one iteration, of the secret and the salt's hex text. */
@@ -43,12 +49,14 @@ async function pbkdf2(secret: string, salt: string): Promise<Uint8Array<ArrayBuf
   return new Uint8Array(await crypto.subtle.deriveBits(params, base, KEY_BYTES * 8));
 }
 
-async function deriveKey(secret: string, salt: string, use: 'hmac' | 'aes'): Promise<IronKey> {
+async function cipherKey(secret: string, salt: string): Promise<CipherKey> {
   const bytes = await pbkdf2(secret, salt);
   if (nodeCrypto() !== undefined) return bytes;
-  const algorithm = use === 'hmac' ? { name: 'HMAC', hash: 'SHA-256' } : 'AES-CBC';
-  const usages: KeyUsage[] = use === 'hmac' ? ['sign'] : ['encrypt', 'decrypt'];
-  return crypto.subtle.importKey('raw', bytes, algorithm, false, usages);
+  return crypto.subtle.importKey('raw', bytes, 'AES-CBC', false, ['encrypt', 'decrypt']);
+}
+
+async function integrityKey(secret: string, salt: string): Promise<HmacSha256> {
+  return new HmacSha256(await pbkdf2(secret, salt));
 }
 
 /**
@@ -66,19 +74,13 @@ export async function fixedKeys(secret: string): Promise<FixedKeys> {
     salt('integrity'),
   ]);
   const [encryption, integrity] = await Promise.all([
-    deriveKey(secret, encryptionSalt, 'aes'),
-    deriveKey(secret, integritySalt, 'hmac'),
+    cipherKey(secret, encryptionSalt),
+    integrityKey(secret, integritySalt),
   ]);
-  return { encryptionSalt, integritySalt, encryption, integrity };
-}
-
-async function hmac(key: IronKey, text: string): Promise<Uint8Array> {
   const node = nodeCrypto();
-  if (node !== undefined) {
-    const mac = node.createHmac('sha256', key as Uint8Array);
-    return mac.update(text).digest();
-  }
-  return new Uint8Array(await crypto.subtle.sign('HMAC', key as CryptoKey, encoder.encode(text)));
+  const decrypter =
+    node === undefined ? undefined : new CbcDecrypter(node, encryption as Uint8Array);
+  return { encryptionSalt, integritySalt, encryption, integrity, decrypter };
 }
 
 /** Compares in time that depends on the lengths only, never on where the bytes differ. */
@@ -89,48 +91,82 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return difference === 0;
 }
 
-function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+/** A seal cut into what the HMAC covers and the parts the opening needs. */
+interface SealParts {
+  readonly signed: string;
+  readonly encryptionSalt: string;
+  readonly iv: string;
+  readonly body: string;
+  readonly integritySalt: string;
+  readonly mac: string;
+}
+
+function partsOf(sealed: string): SealParts {
+  // Fe26.2*secretId*encryptionSalt*iv*ciphertext*expiration*integritySalt*hmac
+  const [, , encryptionSalt = '', iv = '', body = '', , integritySalt = '', mac = ''] =
+    sealed.split('*');
+  const signed = sealed.slice(0, sealed.length - integritySalt.length - mac.length - 2);
+  return { signed, encryptionSalt, iv, body, integritySalt, mac };
 }
 
 /**
  * The JSON value sealed in `sealed`, or `undefined` if its HMAC does not verify under `secret`;
  * throws on a seal whose parts are malformed. Checks neither the secret id nor the expiry: the
  * caller's envelope check did. `fixed` are `secret`'s own salts and keys.
+ *
+ * Synchronous (no promise at all) when `node:crypto` is there and the seal uses the fixed salts,
+ * as every seal ruts makes does: on the cookie path a promise is a cost of its own, more so
+ * under Next.js, whose async context tracking hooks every promise.
  */
-export async function openIronSeal(
+export function openIronSeal(
   sealed: string,
   secret: string,
   fixed: FixedKeys,
-): Promise<unknown> {
-  // Fe26.2*secretId*encryptionSalt*iv*ciphertext*expiration*integritySalt*hmac
-  const [, , encryptionSalt = '', iv = '', body = '', , integritySalt = '', mac = ''] =
-    sealed.split('*');
-  const signed = sealed.slice(0, sealed.length - integritySalt.length - mac.length - 2);
-  const integrity =
-    integritySalt === fixed.integritySalt
-      ? fixed.integrity
-      : await deriveKey(secret, integritySalt, 'hmac');
-  // HMAC first: nothing unauthenticated reaches the cipher.
-  if (!equalBytes(await hmac(integrity, signed), fromBase64url(mac))) return undefined;
-  const encryption =
-    encryptionSalt === fixed.encryptionSalt
-      ? fixed.encryption
-      : await deriveKey(secret, encryptionSalt, 'aes');
-  const ivBytes = fromBase64url(iv);
-  const data = fromBase64url(body);
-  const node = nodeCrypto();
-  let text: string;
-  if (node !== undefined) {
-    const decipher = node.createDecipheriv('aes-256-cbc', encryption as Uint8Array, ivBytes);
-    text = decipher.update(data, undefined, 'utf8') + decipher.final('utf8');
-  } else {
-    const params = { name: 'AES-CBC', iv: ivBytes };
-    text = decoder.decode(await crypto.subtle.decrypt(params, encryption as CryptoKey, data));
+): unknown | Promise<unknown> {
+  const parts = partsOf(sealed);
+  const { decrypter } = fixed;
+  if (
+    decrypter !== undefined &&
+    parts.integritySalt === fixed.integritySalt &&
+    parts.encryptionSalt === fixed.encryptionSalt
+  ) {
+    if (!verifies(fixed.integrity, parts)) return undefined;
+    return JSON.parse(decryptWith(decrypter, parts));
   }
+  return openDeriving(parts, secret, fixed);
+}
+
+/** Whether the seal's HMAC is right: checked before anything else, in constant time. */
+function verifies(integrity: HmacSha256, parts: SealParts): boolean {
+  return equalBytes(integrity.digest(parts.signed), fromBase64url(parts.mac));
+}
+
+function decryptWith(decrypter: CbcDecrypter, parts: SealParts): string {
+  return decoder.decode(decrypter.decrypt(fromBase64url(parts.iv), fromBase64url(parts.body)));
+}
+
+/** The general case: keys derived for salts other than the fixed ones, or Web Crypto. */
+async function openDeriving(parts: SealParts, secret: string, fixed: FixedKeys): Promise<unknown> {
+  const integrity =
+    parts.integritySalt === fixed.integritySalt
+      ? fixed.integrity
+      : await integrityKey(secret, parts.integritySalt);
+  // Nothing unauthenticated reaches the cipher, nor costs a derivation of its key.
+  if (!verifies(integrity, parts)) return undefined;
+  const encryption =
+    parts.encryptionSalt === fixed.encryptionSalt
+      ? fixed.encryption
+      : await cipherKey(secret, parts.encryptionSalt);
+  const node = nodeCrypto();
+  if (node !== undefined) {
+    const decrypter = encryption === fixed.encryption ? fixed.decrypter : undefined;
+    return JSON.parse(
+      decryptWith(decrypter ?? new CbcDecrypter(node, encryption as Uint8Array), parts),
+    );
+  }
+  const params = { name: 'AES-CBC', iv: fromBase64url(parts.iv) };
+  const data = fromBase64url(parts.body);
+  const text = decoder.decode(await crypto.subtle.decrypt(params, encryption as CryptoKey, data));
   return JSON.parse(text);
 }
 
@@ -165,6 +201,6 @@ export async function makeIronSeal(
     base64url(encrypted),
     expiresAt,
   ].join('*');
-  const mac = base64url(await hmac(fixed.integrity, signed));
+  const mac = base64url(fixed.integrity.digest(signed));
   return `${signed}*${fixed.integritySalt}*${mac}`;
 }

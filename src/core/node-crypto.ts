@@ -27,14 +27,13 @@ export interface NodeCrypto {
     key: Uint8Array,
     iv: Uint8Array,
   ): { update(data: string, encoding: 'utf8'): Uint8Array; final(): Uint8Array };
-  createDecipheriv(
-    algorithm: string,
-    key: Uint8Array,
-    iv: Uint8Array,
-  ): {
-    update(data: Uint8Array, inputEncoding: undefined, outputEncoding: 'utf8'): string;
-    final(outputEncoding: 'utf8'): string;
-  };
+  createDecipheriv(algorithm: string, key: Uint8Array, iv: Uint8Array | null): NodeDecipher;
+}
+
+/** A `node:crypto` decipher, as ruts uses one. */
+export interface NodeDecipher {
+  setAutoPadding(padding: boolean): NodeDecipher;
+  update(data: Uint8Array): Uint8Array;
 }
 
 interface Host {

@@ -100,7 +100,7 @@ export function ownedSessions<T extends object>(
         const now = Date.now();
         return {
           key: session.key,
-          handle: await sessionHandle(session.key),
+          handle: sessionHandle(session.key),
           createdAt: new Date(session.createdAt),
           expiresAt: session.ttlMs === null ? null : new Date(now + session.ttlMs),
           lastActiveAt: session.lastActiveAt === null ? null : new Date(session.lastActiveAt),

@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 
-import { nodeCrypto } from './node-crypto.ts';
+import { base64url } from './base64url.ts';
+import { sha256 } from './sha256.ts';
 
 /** 256 bits: far beyond guessing, and a round 43 characters in base64url. */
 const ID_BYTES = 32;
@@ -18,15 +19,6 @@ const ID_BYTES = 32;
 export const FAMILY_LENGTH = 8;
 const FAMILY = /^[A-Za-z0-9_-]{8}$/;
 const WELL_FORMED_ID = /^[A-Za-z0-9_-]{51}$/;
-
-const encoder = new TextEncoder();
-
-/** Encodes bytes as base64url (RFC 4648 §5) without padding. */
-export function base64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
 
 /**
  * Returns a new session id: a family (given, or fresh) followed by 32 random bytes, 51 base64url
@@ -58,14 +50,8 @@ export function isWellFormedSessionId(value: unknown): value is string {
  * can read the store (a backup, a replica, a log of keys) learns no live session id: the family
  * is not secret, and the 256 bits that are secret are only there hashed.
  */
-export async function hashSessionId(id: string): Promise<string> {
-  // Node's hash is synchronous: a tenth of Web Crypto's cost, on every uncached cookie.
-  const node = nodeCrypto();
-  if (node !== undefined) {
-    return `${sessionFamily(id)}.${node.createHash('sha256').update(id).digest('base64url')}`;
-  }
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(id));
-  return `${sessionFamily(id)}.${base64url(new Uint8Array(digest))}`;
+export function hashSessionId(id: string): string {
+  return `${sessionFamily(id)}.${base64url(sha256(id))}`;
 }
 
 const HANDLE_CONTEXT = 'ruts.handle.';
@@ -75,7 +61,6 @@ const HANDLE_CONTEXT = 'ruts.handle.';
  * over the store key, 22 base64url characters. It names the session to revoke it, but is
  * neither the id nor the key, so it cannot be turned into a cookie or looked up in the store.
  */
-export async function sessionHandle(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(HANDLE_CONTEXT + key));
-  return base64url(new Uint8Array(digest, 0, 16));
+export function sessionHandle(key: string): string {
+  return base64url(sha256(HANDLE_CONTEXT + key).subarray(0, 16));
 }

@@ -138,7 +138,7 @@ export class Session<
       createdAt: new Date(snapshot.createdAt),
       expiresAt: snapshot.expiresAt === null ? null : new Date(snapshot.expiresAt),
       owner: snapshot.owner,
-      handle: await sessionHandle(identity.key),
+      handle: sessionHandle(identity.key),
       fields,
     };
   }
@@ -251,7 +251,7 @@ export class Session<
         // A collision with a fresh 256-bit id means the store refused the key (an owner index
         // may retire keys), so one more fresh id is worth a try.
         for (let attempt = 1; ; attempt++) {
-          const next = await newIdentity(sessionFamily(current.id));
+          const next = newIdentity(sessionFamily(current.id));
           const result = await storeCall('rename', () =>
             store.rename(current.key, next.key, { set: entries, idleMs, limits, owner }),
           );
@@ -442,11 +442,11 @@ export class Session<
     const idleMs = idleMsOf(lifetimes, this.ctx.config);
     // A fresh 256-bit key is refused only when the store has retired it (an owner index may),
     // so a second fresh key is worth a try.
-    let fresh = await newIdentity();
+    let fresh = newIdentity();
     const create = { ...options, idleMs, create: true };
     let result = await storeCall(operation, () => write(fresh.key, create));
     if (result === null) {
-      fresh = await newIdentity();
+      fresh = newIdentity();
       result = await storeCall(operation, () => write(fresh.key, create));
     }
     if (result === null) {
@@ -551,7 +551,7 @@ function assignField(result: Record<string, unknown>, name: string, read: ReadFi
   }
 }
 
-async function newIdentity(family?: string): Promise<VerifiedCookie> {
+function newIdentity(family?: string): VerifiedCookie {
   const id = generateSessionId(family);
-  return { id, key: await hashSessionId(id) };
+  return { id, key: hashSessionId(id) };
 }

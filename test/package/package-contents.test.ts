@@ -69,9 +69,18 @@ describe('the published package', () => {
     for (const target of targets) expect(shipped).toContain(path.normalize(target));
   });
 
+  it('opens and makes iron seals itself: iron-webcrypto is neither a dependency nor imported', () => {
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(Object.keys(manifest.dependencies)).not.toContain('iron-webcrypto');
+    const built = [...shipped].filter((file) => /\.(js|d\.ts)$/.test(file));
+    for (const file of built) {
+      expect(readFileSync(path.join(ROOT, file), 'utf8'), file).not.toMatch(/from ['"]iron-/);
+    }
+  });
+
   it('depends on no schema library: the Standard Schema interface is copied, not imported', () => {
     const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(['iron-webcrypto', 'msgpackr']);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['msgpackr']);
     const built = [...shipped].filter((file) => /\.(js|d\.ts)$/.test(file));
     for (const file of built) {
       expect(readFileSync(path.join(ROOT, file), 'utf8'), file).not.toMatch(

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 
+import { base64url } from '../../core/base64url.ts';
 import { SessionTooLargeError, StoreError } from '../../core/errors.ts';
 import type {
   CachedSession,
@@ -14,7 +15,6 @@ import type {
   CopyUpdate,
   SessionCache,
 } from '../../core/session-cache.ts';
-import { base64url } from '../../core/session-id.ts';
 import type {
   FieldWrite,
   InsertResult,
