@@ -15,13 +15,6 @@ export interface NodeCrypto {
     length: number,
     digest: string,
   ): Uint8Array<ArrayBuffer>;
-  createHash(algorithm: string): {
-    update(data: string): { digest(encoding: 'base64url'): string };
-  };
-  createHmac(
-    algorithm: string,
-    key: Uint8Array,
-  ): { update(data: string): { digest(): Uint8Array } };
   createCipheriv(
     algorithm: string,
     key: Uint8Array,
