@@ -82,11 +82,12 @@ const SECRET_ID = /^(0|[1-9][0-9]*)$/;
 
 const DEFAULT_CACHE_SIZE = 10_000;
 /** Browsers cap a cookie at about 4 KB, so anything longer did not come from us. */
-const MAX_SEAL_LENGTH = 4096;
+export const MAX_SEAL_LENGTH = 4096;
 const SEAL_PREFIX = `${IRON_PREFIX}*`;
 // Fe26.2*passwordId*encryptionSalt*iv*encrypted*expiration*hmacSalt*hmac
 const SEAL_PART_COUNT = 8;
-const SECRET_ID_PART = 1;
+/** Where the secret id sits among the parts. */
+export const SECRET_ID_PART = 1;
 const EXPIRATION_PART = 5;
 const EXPIRATION = /^[1-9][0-9]*$/;
 /** Parts iron writes as lowercase hex (the two salts) and as base64url (iv, ciphertext, hmac). */
@@ -245,10 +246,11 @@ export class CookieVerifier {
   protected readonly cache: SealCache;
   /** The clock. @internal */
   protected readonly now: () => number;
-  /** Each secret's fixed salts and keys, by secret id, derived on first use. */
-  readonly #keys = new Map<string, Promise<FixedKeys>>();
-  /** The same, once derived: read without waiting on a promise. */
-  readonly #derived = new Map<string, FixedKeys>();
+  /**
+   * Each secret's fixed salts and keys, by secret id, derived on first use: the derivation in
+   * flight, then its result, so a request reads them without waiting on a promise.
+   */
+  readonly #keys = new Map<string, FixedKeys | Promise<FixedKeys>>();
 
   /** @throws {ConfigError} if the secret, `ttlSeconds` or `cacheSize` cannot work. */
   constructor(options: CookieSealerOptions) {
@@ -300,9 +302,9 @@ export class CookieVerifier {
     }
     const envelope = readEnvelope(value, this.#secrets, now);
     if (envelope === undefined) return undefined;
-    const keys = this.#derived.get(envelope.secretId);
-    if (keys === undefined) {
-      return this.keys(envelope.secretId).then((derived) => this.#open(value, envelope, derived));
+    const keys = this.#keysOf(envelope.secretId);
+    if (keys instanceof Promise) {
+      return keys.then((derived) => this.#open(value, envelope, derived));
     }
     return this.#open(value, envelope, keys);
   }
@@ -330,18 +332,22 @@ export class CookieVerifier {
   }
 
   /** The fixed salts and keys of the secret with id `secretId`, which must be configured. @internal */
-  protected keys(secretId: string): Promise<FixedKeys> {
-    let keys = this.#keys.get(secretId);
-    if (keys === undefined) {
-      keys = fixedKeys(this.#secrets[secretId] as string);
-      this.#keys.set(secretId, keys);
-      keys.then(
-        (derived) => this.#derived.set(secretId, derived),
-        // A failed derivation is tried again on the next request rather than remembered.
-        () => this.#keys.delete(secretId),
-      );
-    }
-    return keys;
+  protected async keys(secretId: string): Promise<FixedKeys> {
+    return this.#keysOf(secretId);
+  }
+
+  /** The same, without a promise once derived. */
+  #keysOf(secretId: string): FixedKeys | Promise<FixedKeys> {
+    const known = this.#keys.get(secretId);
+    if (known !== undefined) return known;
+    const derivation = fixedKeys(this.#secrets[secretId] as string);
+    this.#keys.set(secretId, derivation);
+    derivation.then(
+      (derived) => this.#keys.set(secretId, derived),
+      // A failed derivation is tried again on the next request rather than remembered.
+      () => this.#keys.delete(secretId),
+    );
+    return derivation;
   }
 }
 

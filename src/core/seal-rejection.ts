@@ -9,15 +9,13 @@
 
 import {
   type CookieSealer,
+  MAX_SEAL_LENGTH,
   normalizeSecrets,
   readEnvelope,
+  SECRET_ID_PART,
   type SecretInput,
 } from './cookie-seal.ts';
 import type { EmitEvent, RejectionReason } from './session-events.ts';
-
-/** Longer than any cookie a browser keeps, so it cannot be a seal ruts made. */
-const MAX_SEAL_LENGTH = 4096;
-const SECRET_ID_PART = 1;
 
 /**
  * Why `value`, which the sealer refused at `now`, is not a session cookie.

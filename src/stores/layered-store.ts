@@ -232,7 +232,9 @@ export class LayeredStore
   async remove(key: string, field: string): Promise<boolean> {
     return this.#inOrder(key, async () => {
       const expected = this.#hot.seen(key);
-      const removed = await this.#coldChange('remove', key, () => this.cold.remove(key, field));
+      const removed = await this.#coldChange('remove', key, 'keeps', () =>
+        this.cold.remove(key, field),
+      );
       const update = await this.#hot.update('remove', key, { remove: [field] }, expected);
       return removed || (update?.removed.has(field) ?? false);
     });
@@ -241,7 +243,7 @@ export class LayeredStore
   async take(key: string, field: string): Promise<Uint8Array | undefined> {
     return this.#inOrder(key, async () => {
       const expected = this.#hot.seen(key);
-      const value = await this.#coldChange('take', key, () => this.cold.take(key, field));
+      const value = await this.#coldChange('take', key, 'keeps', () => this.cold.take(key, field));
       const update = await this.#hot.update('take', key, { remove: [field] }, expected);
       return value ?? update?.removed.get(field);
     });
@@ -249,7 +251,7 @@ export class LayeredStore
 
   async delete(key: string): Promise<boolean> {
     return this.#inOrder(key, async () => {
-      const existed = await this.#coldEnding('delete', key, () => this.cold.delete(key));
+      const existed = await this.#coldChange('delete', key, 'ends', () => this.cold.delete(key));
       await this.#hot.evict('delete', key, true);
       return existed;
     });
@@ -258,7 +260,7 @@ export class LayeredStore
   async rename(from: string, to: string, options: RenameOptions): Promise<RenameResult> {
     if (options.owner !== undefined) this.#coldIndex();
     return this.#inOrder(from, async () => {
-      const result = await this.#coldEnding('rename', from, () =>
+      const result = await this.#coldChange('rename', from, 'ends', () =>
         this.cold.rename(from, to, options),
       );
       if (result.status === 'renamed') await this.#hot.evict('rename', from, true, to);
@@ -271,11 +273,11 @@ export class LayeredStore
     return this.#inOrder(key, async () => {
       // Only an extension applies on top of the copy; a new deadline drops it.
       const expected = mode === 'extend' ? this.#hot.seen(key) : '';
-      const call = () => this.cold.expire(key, ttlMs, mode);
-      const result =
-        mode === 'set'
-          ? await this.#coldEnding('expire', key, call)
-          : await this.#coldChange('expire', key, call);
+      // A new deadline may end the session; an extension cannot.
+      const effect = mode === 'set' ? 'ends' : 'keeps';
+      const result = await this.#coldChange('expire', key, effect, () =>
+        this.cold.expire(key, ttlMs, mode),
+      );
       if (result === null || result.ttlMs === 0) {
         await this.#hot.evict('expire', key, result !== null);
       } else {
@@ -329,7 +331,7 @@ export class LayeredStore
       }
       const expected = options.write === 'cold' ? '' : this.#hot.seen(key);
       const [first] = entries as [FieldWrite];
-      const result = await this.#coldChange(operation, key, async () => {
+      const result = await this.#coldChange(operation, key, 'keeps', async () => {
         if (operation === 'setIfAbsent') return this.cold.setIfAbsent(key, first, options);
         const ttl = await (operation === 'set'
           ? this.cold.set(key, first, options)
@@ -388,36 +390,22 @@ export class LayeredStore
   }
 
   /**
-   * A change to cold that may end the session. When cold fails, it may have ended it all the
-   * same, so hot stops serving it rather than risk serving an ended session.
-   */
-  async #coldEnding<R>(
-    operation: LayeredOperation,
-    key: string,
-    call: () => Promise<R>,
-  ): Promise<R> {
-    try {
-      return await this.#cold(operation, call);
-    } catch (error) {
-      await this.#hot.evict(operation, key, false);
-      throw error;
-    }
-  }
-
-  /**
-   * A change to cold that keeps the session. When cold fails, it may have made the change all
-   * the same, so hot's copy is marked doubtful: served while cold cannot answer, and replaced by
-   * the first read that reaches cold.
+   * A change to cold of `key`. When cold fails, it may have made the change all the same: one
+   * that may have ended the session evicts hot's copy, rather than risk serving an ended session;
+   * any other marks the copy doubtful, served while cold cannot answer and replaced by the first
+   * read that reaches cold.
    */
   async #coldChange<R>(
     operation: LayeredOperation,
     key: string,
+    effect: 'ends' | 'keeps',
     call: () => Promise<R>,
   ): Promise<R> {
     try {
       return await this.#cold(operation, call);
     } catch (error) {
-      if (error instanceof StoreError) await this.#hot.doubt(operation, key);
+      if (effect === 'ends') await this.#hot.evict(operation, key, false);
+      else if (error instanceof StoreError) await this.#hot.doubt(operation, key);
       throw error;
     }
   }
