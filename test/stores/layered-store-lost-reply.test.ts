@@ -111,8 +111,11 @@ describe('LayeredStore (Redis over Postgres) when a commit reply is lost', () =>
 
     // Postgres stays unreachable: hot serves both sessions, the victim with its old value, even
     // after a second write of it fails.
+    // Another process: its own layered store over the same Redis and Postgres.
+    const peer = new LayeredStore({ hot, cold, hotTtl: 60, onEvent: (e) => events.push(e) });
     proxy.down();
     expect(text(await readField(store, victim, 'a'))).toBe('old');
+    expect(text(await readField(peer, victim, 'a'))).toBe('old');
     await expect(store.set(victim, { field: 'b', value: utf8('2') }, write)).rejects.toBeInstanceOf(
       StoreError,
     );
@@ -151,6 +154,10 @@ describe('LayeredStore (Redis over Postgres) when a commit reply is lost', () =>
     expect(await readField(direct, victim, 'nonce')).toBeUndefined();
 
     expect(text((await copyOf(victim))?.fields.get('nonce')?.value)).toBe('n1');
+    // Another process (its own layered store over the same Redis and Postgres) reads it gone
+    // too, then this one.
+    const peer = new LayeredStore({ hot, cold, hotTtl: 60, onEvent: (e) => events.push(e) });
+    expect(await readField(peer, victim, 'nonce')).toBeUndefined();
     expect(await readField(store, victim, 'nonce')).toBeUndefined();
     expect((await compareTiers(hot, direct, [victim])).disagreements).toEqual([]);
     expect(events).toEqual([]);
