@@ -11,6 +11,7 @@ interface OwnersReport {
   ended: number;
   left: boolean[];
   signedIn: boolean;
+  sameHandle: boolean;
 }
 
 test('one owner signed in twice: both listed, one revoked by handle, the rest all at once', async ({
@@ -31,6 +32,7 @@ test('one owner signed in twice: both listed, one revoked by handle, the rest al
     ended: 2,
     left: [true],
     signedIn: true,
+    sameHandle: true,
   });
 
   // The revoked cookie, replayed, opens nothing; the response's cookie is still signed in.

@@ -127,7 +127,7 @@ const FILL_ROUTE = [
  * A Route Handler every variant gets: one owner signed in twice, as this request's session (its
  * cookie goes back on the response) and as a second browser opened with the manager; it lists
  * them, revokes the second by handle, then ends two more with `revokeSessions`, and reports
- * what it saw. The second browser's cookie comes back too, to be replayed after its revocation.
+ * what it saw, and whether `getSession()` inside `route()` gave the same handle. The second browser's cookie comes back too, to be replayed after its revocation.
  */
 const OWNERS_ROUTE = [
   "import { sessions } from '@/lib/session';",
@@ -164,6 +164,7 @@ const OWNERS_ROUTE = [
   '    ended,',
   '    left: left.map((s) => s.handle === current),',
   "    signedIn: (await session.get('userId')) === owner,",
+  '    sameHandle: (await sessions.getSession()) === session,',
   '  });',
   '});',
   '',

@@ -1,4 +1,5 @@
-import { cookies } from 'next/headers.js';
+import { cookies, headers } from 'next/headers.js';
+import type { OutgoingCookie } from '../core/cookie-options.ts';
 import type { OwnedSessions } from '../core/owned-sessions.ts';
 import type { Session } from '../core/session.ts';
 import type { SessionConfig } from '../core/session-config.ts';
@@ -8,10 +9,18 @@ import {
   applyCookie,
   type CookieStoreLike,
   isReadOnlyCookieStore,
+  lateWriteError,
   readCookieValue,
   SERVER_COMPONENT_CONTEXT,
 } from './next-cookie-jar.ts';
 import { createProxyGuard } from './proxy-guard.ts';
+import { readRequestCookie } from './request-cookie.ts';
+import { routeSessions } from './route-sessions.ts';
+
+/** Where a write that came after `route()` sent its response was made. */
+const AFTER_ROUTE_CONTEXT =
+  'a Route Handler that had already returned its response (await every session write before ' +
+  'returning)';
 
 /**
  * A Route Handler that receives the request's session alongside the request.
@@ -37,7 +46,7 @@ export interface Sessions<
    *
    * In Server Components the handle is read-only: writes throw `ReadOnlySessionError`, because
    * Next cannot set cookies while rendering. In Server Actions and Route Handlers writes set the
-   * cookie through `cookies()`.
+   * cookie through `cookies()`. Inside {@link Sessions.route} it returns the route's session.
    *
    * @example
    * const session = await getSession();
@@ -49,6 +58,12 @@ export interface Sessions<
    * Wraps a Route Handler so that it receives the session, and so that a response whose
    * request set or cleared the session cookie is marked `Cache-Control: private, no-store`
    * (a CDN must never cache a response that sets someone's session cookie).
+   *
+   * The cookie is read from the request, and a changed one is set through `cookies()` when the
+   * handler returns or throws (so a `redirect()` carries it): a request that only reads never
+   * builds Next's mutable cookie store, which costs more than the session read. `getSession()`
+   * called inside the handler returns the same session. A write that changes the cookie after
+   * the handler returned throws `ReadOnlySessionError`: await every write before returning.
    *
    * @example
    * export const POST = route(async (request, session) => {
@@ -100,18 +115,21 @@ export function createSessions<
   T extends object = Record<string, unknown>,
   F extends object = Record<string, unknown>,
 >(config: SessionConfig<T>): Sessions<T, F> {
-  return createSessionsWith<T, F>(config, cookies);
+  return createSessionsWith<T, F>(config, cookies, headers);
 }
 
 /**
- * {@link createSessions} with the source of the cookie store passed in. Internal: it lets
- * tests drive the helpers with Next's real cookie classes outside a Next request.
+ * {@link createSessions} with the source of the cookie store passed in, and of an object that
+ * identifies the request (Next's `headers()`). Internal: it lets tests drive the helpers with
+ * Next's real cookie classes outside a Next request. Without `requestKey`, `route()` reads and
+ * writes the cookie through the cookie store.
  *
  * @internal
  */
 export function createSessionsWith<T extends object, F extends object>(
   config: SessionConfig<T>,
   cookieStore: () => Promise<CookieStoreLike>,
+  requestKey?: () => Promise<object>,
 ): Sessions<T, F> {
   const manager = createSessionManager<T, F>(config);
   const cookieName = manager.config.cookie.name;
@@ -119,9 +137,17 @@ export function createSessionsWith<T extends object, F extends object>(
   // request; weak keys let each request's handle go with it.
   const handles = new WeakMap<CookieStoreLike, Session<T, F>>();
 
+  const routed = requestKey === undefined ? undefined : routeSessions();
+
   async function getSession(): Promise<Session<T, F>> {
     const store = await cookieStore();
     let session = handles.get(store);
+    if (!session && routed !== undefined && requestKey !== undefined) {
+      // Asked after `cookies()`, so that whatever Next says of cookies in this place it still
+      // says first.
+      session = routed.get(await requestKey())?.get(cookieName) as Session<T, F> | undefined;
+      if (session) handles.set(store, session);
+    }
     if (!session) {
       const value = readCookieValue(store, cookieName);
       session = isReadOnlyCookieStore(store)
@@ -132,14 +158,55 @@ export function createSessionsWith<T extends object, F extends object>(
     return session;
   }
 
+  /**
+   * `route()` proper: the cookie is read from the request and a changed one is handed to
+   * `cookies()` once the handler is done (Next adds it to the response, a redirect's included),
+   * so a request that only reads never builds Next's mutable cookie store.
+   */
+  async function serveRoute<R extends Request, C>(
+    sessions: Map<string, unknown>,
+    request: R,
+    context: C,
+    handler: SessionRouteHandler<T, F, R, C>,
+  ): Promise<Response> {
+    let pending: OutgoingCookie | undefined;
+    let returned = false;
+    const session = manager.open(readRequestCookie(request, cookieName), {
+      onCookie: (cookie) => {
+        if (returned) throw lateWriteError(cookie, AFTER_ROUTE_CONTEXT);
+        pending = cookie;
+      },
+    });
+    sessions.set(cookieName, session);
+    try {
+      const response = await handler(request, session, context);
+      return session.cookieChanged ? withPrivateCaching(response) : response;
+    } finally {
+      returned = true;
+      if (pending !== undefined) applyCookie(await cookieStore(), pending);
+    }
+  }
+
   return {
     getSession,
     route:
       <R extends Request, C>(handler: SessionRouteHandler<T, F, R, C>) =>
       async (request: R, context: C) => {
-        const session = await getSession();
-        const response = await handler(request, session, context);
-        return session.cookieChanged ? withPrivateCaching(response) : response;
+        if (routed === undefined || requestKey === undefined) {
+          const session = await getSession();
+          const response = await handler(request, session, context);
+          return session.cookieChanged ? withPrivateCaching(response) : response;
+        }
+        const key = await requestKey();
+        let sessions = routed.get(key);
+        if (sessions === undefined) {
+          sessions = new Map();
+          routed.set(key, sessions);
+        }
+        const outer = sessions.get(cookieName) as Session<T, F> | undefined;
+        // The outermost route() sends the cookie of a route() called inside it.
+        if (outer !== undefined) return handler(request, outer, context);
+        return serveRoute(sessions, request, context, handler);
       },
     guard: (options) => createProxyGuard(manager, options),
     listSessions: manager.listSessions,

@@ -90,18 +90,24 @@ export function isNextReadOnlyCookiesError(error: unknown): boolean {
 
 /**
  * Sets (or clears) the session cookie on a Next cookie store. A store that turns out to be
- * read-only despite {@link isReadOnlyCookieStore} surfaces as {@link ReadOnlySessionError}.
- *
- * The cookie callback cannot know which session method triggered it, so the error names
- * `destroy` for a removal and `set` for anything else. By then the store write has happened;
- * only the cookie is lost, which the error reports.
+ * read-only despite {@link isReadOnlyCookieStore} surfaces as {@link ReadOnlySessionError}
+ * (see {@link lateWriteError}). By then the store write has happened; only the cookie is lost,
+ * which the error reports.
  */
 export function applyCookie(store: CookieStoreLike, cookie: OutgoingCookie): void {
   try {
     store.set(cookie.name, cookie.value, nextCookieOptions(cookie.attributes));
   } catch (error) {
     if (!isNextReadOnlyCookiesError(error)) throw error;
-    const operation = cookie.value === '' ? 'destroy' : 'set';
-    throw Object.assign(new ReadOnlySessionError(operation, LATE_WRITE_CONTEXT), { cause: error });
+    throw Object.assign(lateWriteError(cookie, LATE_WRITE_CONTEXT), { cause: error });
   }
+}
+
+/**
+ * The error for a session cookie that came too late to be sent. The cookie callback cannot know
+ * which session method triggered it, so the error names `destroy` for a removal and `set` for
+ * anything else.
+ */
+export function lateWriteError(cookie: OutgoingCookie, context: string): ReadOnlySessionError {
+  return new ReadOnlySessionError(cookie.value === '' ? 'destroy' : 'set', context);
 }

@@ -1,12 +1,16 @@
 import './support/next-runtime.ts';
+import { isRedirectError } from 'next/dist/client/components/redirect-error.js';
 import {
   MutableRequestCookiesAdapter,
   RequestCookiesAdapter,
 } from 'next/dist/server/web/spec-extension/adapters/request-cookies.js';
 import { RequestCookies } from 'next/dist/server/web/spec-extension/cookies.js';
+import { cookies, headers } from 'next/headers.js';
+import { redirect } from 'next/navigation.js';
 import { describe, expect, it } from 'vitest';
 import type { CookieOptions } from '../../src/core/cookie-options.ts';
 import { ReadOnlySessionError } from '../../src/core/errors.ts';
+import type { Session } from '../../src/core/session.ts';
 import type { SessionStore } from '../../src/core/store-contract.ts';
 import { createSessions, createSessionsWith } from '../../src/next/create-sessions.ts';
 import { memoryStore } from '../support/memory-store.ts';
@@ -14,6 +18,12 @@ import { countingStore } from './support/counting-store.ts';
 import { NextBrowser, NextRequestScope, parseSetCookies } from './support/next-request.ts';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
+
+/** A Route Handler's request carrying the browser's cookies, as Next passes it. */
+function routeRequest(browser: NextBrowser, url = 'https://example.com/cart'): Request {
+  const cookie = browser.cookieHeader();
+  return new Request(url, cookie === undefined ? {} : { headers: { cookie } });
+}
 
 interface Shop {
   cart: string[];
@@ -304,10 +314,144 @@ describe('route', () => {
       });
     });
     const scope = new NextRequestScope('route-handler', s.browser.cookieHeader());
-    const response = await scope.run(() =>
-      handler(new Request('https://example.com/cart'), undefined),
-    );
+    const response = await scope.run(() => handler(routeRequest(s.browser), undefined));
     expect(response.headers.get('Cache-Control')).toBe('public, max-age=60');
     expect(await response.json()).toEqual(['apple', 'pear']);
+  });
+
+  it('reads the cookie from the request: a request that only reads never calls cookies()', async () => {
+    const s = setup();
+    await withCart(s, ['apple']);
+    const scope = new NextRequestScope('route-handler', s.browser.cookieHeader());
+    let cookieStores = 0;
+    const reader = createSessionsWith<Shop, Flash>(
+      { secret, store: s.store, cookie: { secure: false } },
+      async () => {
+        cookieStores++;
+        return scope.requestStore.userspaceMutableCookies;
+      },
+      headers,
+    );
+    const handler = reader.route(async (_request, session) =>
+      Response.json(await session.getAll()),
+    );
+    const response = await scope.run(() => handler(routeRequest(s.browser), undefined));
+    expect(await response.json()).toEqual({ cart: ['apple'] });
+    expect(cookieStores).toBe(0);
+    expect(scope.setCookies).toEqual([]);
+  });
+
+  it('hands getSession() inside the handler the same handle, so the store is read once', async () => {
+    const { store, calls } = countingStore();
+    const s = setup({ store });
+    await withCart(s, ['apple']);
+    calls.length = 0;
+    // Another copy of the session module, as Turbopack may load: it shares the request's handle.
+    const copy = createSessions<Shop, Flash>({ secret, store, cookie: { secure: false } });
+    let handles: unknown[] = [];
+    const handler = s.sessions.route(async (_request, session) => {
+      const helper = async () => (await s.sessions.getSession()).get('cart');
+      const [cart, fromCopy] = await Promise.all([helper(), copy.getSession()]);
+      handles = [session, await s.sessions.getSession(), fromCopy];
+      return Response.json(cart);
+    });
+    const scope = new NextRequestScope('route-handler', s.browser.cookieHeader());
+    const response = await scope.run(() => handler(routeRequest(s.browser), undefined));
+    expect(await response.json()).toEqual(['apple']);
+    expect(new Set(handles).size).toBe(1);
+    expect(calls).toEqual(['getAll']);
+  });
+
+  it('sends one cookie, the last, for every write of the request, and marks the response private', async () => {
+    const s = setup();
+    await withCart(s, ['apple']);
+    const before = s.browser.cookieHeader();
+    const handler = s.sessions.route(async (_request, session) => {
+      await session.regenerate();
+      await session.set('userId', 'u1');
+      await session.regenerate();
+      return Response.json({ ok: true });
+    });
+    const scope = new NextRequestScope('route-handler', before);
+    const response = await scope.run(() => handler(routeRequest(s.browser), undefined));
+    expect(response.headers.get('Cache-Control')).toBe('private, no-store');
+    expect(scope.responseCookies().map((cookie) => cookie.name)).toEqual(['ruts']);
+    s.browser.receive(scope.setCookies);
+    expect(s.browser.cookieHeader()).not.toBe(before);
+    const data = await s.browser.request('server-component', async () =>
+      (await s.sessions.getSession()).getAll(),
+    );
+    expect(data).toEqual({ cart: ['apple'], userId: 'u1' });
+  });
+
+  it('sends the cookie of a handler that throws after writing, as a redirect() does', async () => {
+    const s = setup();
+    const handler = s.sessions.route(async (_request, session) => {
+      await session.set('userId', 'u1');
+      redirect('/account');
+    });
+    const scope = new NextRequestScope('route-handler');
+    const error = await scope
+      .run(() => handler(routeRequest(s.browser), undefined))
+      .catch((e: unknown) => e);
+    expect(isRedirectError(error)).toBe(true);
+    s.browser.receive(scope.setCookies);
+    const userId = await s.browser.request('server-component', async () =>
+      (await s.sessions.getSession()).get('userId'),
+    );
+    expect(userId).toBe('u1');
+  });
+
+  it('throws ReadOnlySessionError for a cookie change after the handler returned', async () => {
+    const s = setup();
+    let kept: Session<Shop, Flash> | undefined;
+    const handler = s.sessions.route(async (_request, session) => {
+      kept = session;
+      return new Response('ok');
+    });
+    const scope = new NextRequestScope('route-handler');
+    await scope.run(() => handler(routeRequest(s.browser), undefined));
+    const error = await scope
+      .run(() => (kept as Session<Shop, Flash>).set('cart', ['late']))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReadOnlySessionError);
+    expect((error as Error).message).toContain('already returned its response');
+    expect(scope.setCookies).toEqual([]);
+  });
+
+  it('lets a route() inside another use the outer handle, the outer one sending the cookie', async () => {
+    const s = setup();
+    let innerSession: unknown;
+    const inner = s.sessions.route(async (_request, session) => {
+      innerSession = session;
+      await session.set('userId', 'u1');
+      return new Response('inner');
+    });
+    let outerSession: unknown;
+    const outer = s.sessions.route(async (request, session) => {
+      outerSession = session;
+      return inner(request, undefined);
+    });
+    const scope = new NextRequestScope('route-handler');
+    const response = await scope.run(() => outer(routeRequest(s.browser), undefined));
+    expect(innerSession).toBe(outerSession);
+    expect(response.headers.get('Cache-Control')).toBe('private, no-store');
+    expect(scope.responseCookies().map((cookie) => cookie.name)).toEqual(['ruts']);
+  });
+
+  it('reads and writes through the cookie store when it cannot tell requests apart', async () => {
+    const store = memoryStore();
+    const sessions = createSessionsWith<Shop, Flash>(
+      { secret, store, cookie: { secure: false } },
+      cookies,
+    );
+    const handler = sessions.route(async (_request, session) => {
+      await session.set('userId', 'u1');
+      return Response.json({ same: session === (await sessions.getSession()) });
+    });
+    const scope = new NextRequestScope('route-handler');
+    const response = await scope.run(() => handler(new Request('https://example.com/'), undefined));
+    expect(await response.json()).toEqual({ same: true });
+    expect(scope.responseCookies().map((cookie) => cookie.name)).toEqual(['ruts']);
   });
 });
