@@ -302,7 +302,7 @@ export class CookieVerifier {
     }
     const envelope = readEnvelope(value, this.#secrets, now);
     if (envelope === undefined) return undefined;
-    const keys = this.#keysOf(envelope.secretId);
+    const keys = this.keys(envelope.secretId);
     if (keys instanceof Promise) {
       return keys.then((derived) => this.#open(value, envelope, derived));
     }
@@ -331,13 +331,11 @@ export class CookieVerifier {
     return verified(entry);
   }
 
-  /** The fixed salts and keys of the secret with id `secretId`, which must be configured. @internal */
-  protected async keys(secretId: string): Promise<FixedKeys> {
-    return this.#keysOf(secretId);
-  }
-
-  /** The same, without a promise once derived. */
-  #keysOf(secretId: string): FixedKeys | Promise<FixedKeys> {
+  /**
+   * The fixed salts and keys of the secret with id `secretId`, which must be configured: without
+   * a promise once derived. @internal
+   */
+  protected keys(secretId: string): FixedKeys | Promise<FixedKeys> {
     const known = this.#keys.get(secretId);
     if (known !== undefined) return known;
     const derivation = fixedKeys(this.#secrets[secretId] as string);

@@ -137,15 +137,16 @@ export function createSessionsWith<T extends object, F extends object>(
   // request; weak keys let each request's handle go with it.
   const handles = new WeakMap<CookieStoreLike, Session<T, F>>();
 
-  const routed = requestKey === undefined ? undefined : routeSessions();
+  const routed = requestKey && { requestKey, sessions: routeSessions() };
 
   async function getSession(): Promise<Session<T, F>> {
     const store = await cookieStore();
     let session = handles.get(store);
-    if (!session && routed !== undefined && requestKey !== undefined) {
+    if (!session && routed !== undefined) {
       // Asked after `cookies()`, so that whatever Next says of cookies in this place it still
       // says first.
-      session = routed.get(await requestKey())?.get(cookieName) as Session<T, F> | undefined;
+      const ofRequest = routed.sessions.get(await routed.requestKey());
+      session = ofRequest?.get(cookieName) as Session<T, F> | undefined;
       if (session) handles.set(store, session);
     }
     if (!session) {
@@ -192,16 +193,16 @@ export function createSessionsWith<T extends object, F extends object>(
     route:
       <R extends Request, C>(handler: SessionRouteHandler<T, F, R, C>) =>
       async (request: R, context: C) => {
-        if (routed === undefined || requestKey === undefined) {
+        if (routed === undefined) {
           const session = await getSession();
           const response = await handler(request, session, context);
           return session.cookieChanged ? withPrivateCaching(response) : response;
         }
-        const key = await requestKey();
-        let sessions = routed.get(key);
+        const key = await routed.requestKey();
+        let sessions = routed.sessions.get(key);
         if (sessions === undefined) {
           sessions = new Map();
-          routed.set(key, sessions);
+          routed.sessions.set(key, sessions);
         }
         const outer = sessions.get(cookieName) as Session<T, F> | undefined;
         // The outermost route() sends the cookie of a route() called inside it.
