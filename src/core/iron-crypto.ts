@@ -83,34 +83,40 @@ export async function fixedKeys(secret: string): Promise<FixedKeys> {
   return { encryptionSalt, integritySalt, encryption, integrity, decrypter };
 }
 
-/** Compares in time that depends on the lengths only, never on where the bytes differ. */
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= (a[i] as number) ^ (b[i] as number);
-  return difference === 0;
-}
-
-/** A seal cut into what the HMAC covers and the parts the opening needs. */
-interface SealParts {
-  readonly signed: string;
+/** A seal cut into its parts, and what its HMAC covers. */
+export interface IronSeal {
+  readonly secretId: string;
   readonly encryptionSalt: string;
   readonly iv: string;
   readonly body: string;
+  readonly expiration: string;
   readonly integritySalt: string;
   readonly mac: string;
+  /** Everything before the integrity salt. */
+  readonly signed: string;
 }
 
-function partsOf(sealed: string): SealParts {
+/** Cuts `sealed` into its parts if it is iron's format 2, without checking how any is spelled. */
+export function cutSeal(sealed: string): IronSeal | undefined {
+  const parts = sealed.split('*');
+  if (parts.length !== 8 || parts[0] !== IRON_PREFIX) return undefined;
   // Fe26.2*secretId*encryptionSalt*iv*ciphertext*expiration*integritySalt*hmac
-  const [, , encryptionSalt = '', iv = '', body = '', , integritySalt = '', mac = ''] =
-    sealed.split('*');
+  const [, secretId, encryptionSalt, iv, body, expiration, integritySalt, mac] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const signed = sealed.slice(0, sealed.length - integritySalt.length - mac.length - 2);
-  return { signed, encryptionSalt, iv, body, integritySalt, mac };
+  return { secretId, encryptionSalt, iv, body, expiration, integritySalt, mac, signed };
 }
 
 /**
- * The JSON value sealed in `sealed`, or `undefined` if its HMAC does not verify under `secret`;
+ * The JSON value sealed in `seal`, or `undefined` if its HMAC does not verify under `secret`;
  * throws on a seal whose parts are malformed. Checks neither the secret id nor the expiry: the
  * caller's envelope check did. `fixed` are `secret`'s own salts and keys.
  *
@@ -119,11 +125,10 @@ function partsOf(sealed: string): SealParts {
  * under Next.js, whose async context tracking hooks every promise.
  */
 export function openIronSeal(
-  sealed: string,
+  parts: IronSeal,
   secret: string,
   fixed: FixedKeys,
 ): unknown | Promise<unknown> {
-  const parts = partsOf(sealed);
   const { decrypter } = fixed;
   if (
     decrypter !== undefined &&
@@ -137,16 +142,16 @@ export function openIronSeal(
 }
 
 /** Whether the seal's HMAC is right: checked before anything else, in constant time. */
-function verifies(integrity: HmacSha256, parts: SealParts): boolean {
-  return equalBytes(integrity.digest(parts.signed), fromBase64url(parts.mac));
+function verifies(integrity: HmacSha256, parts: IronSeal): boolean {
+  return integrity.verify(parts.signed, fromBase64url(parts.mac));
 }
 
-function decryptWith(decrypter: CbcDecrypter, parts: SealParts): string {
+function decryptWith(decrypter: CbcDecrypter, parts: IronSeal): string {
   return decoder.decode(decrypter.decrypt(fromBase64url(parts.iv), fromBase64url(parts.body)));
 }
 
 /** The general case: keys derived for salts other than the fixed ones, or Web Crypto. */
-async function openDeriving(parts: SealParts, secret: string, fixed: FixedKeys): Promise<unknown> {
+async function openDeriving(parts: IronSeal, secret: string, fixed: FixedKeys): Promise<unknown> {
   const integrity =
     parts.integritySalt === fixed.integritySalt
       ? fixed.integrity

@@ -2,8 +2,9 @@
  * SHA-256 and HMAC-SHA-256 (FIPS 180-4, RFC 2104) in plain JavaScript, synchronous on every
  * runtime. The cookie path hashes a few hundred bytes per request, and at that size the call
  * costs more than the hashing: `node:crypto` builds a native object per hash, Web Crypto runs an
- * async job. Only additions, rotations and xors touch the data, never a table lookup or a branch
- * on it, so the time a hash takes depends on the length alone.
+ * async job. Only additions, rotations and xors touch the data, never a table lookup, so the time
+ * a hash takes depends on the length alone (and, for text, on where its first non-ASCII
+ * character is, if any: ASCII is copied without the encoder).
  *
  * @packageDocumentation
  */
@@ -93,15 +94,27 @@ function load(message: string | Uint8Array): number {
     return message.length;
   }
   // UTF-8 takes at most 3 bytes per UTF-16 unit.
-  return encoder.encodeInto(message, reserve(3 * message.length)).written;
+  const bytes = reserve(3 * message.length);
+  // ASCII, as every cookie and id is, copies unit by unit: cheaper than the native encoder's call.
+  for (let i = 0; i < message.length; i++) {
+    const unit = message.charCodeAt(i);
+    if (unit > 0x7f) return encoder.encodeInto(message, bytes).written;
+    bytes[i] = unit;
+  }
+  return message.length;
 }
+
+/** The state being mixed, and the digest it ends as: reused, so a check allocates nothing. */
+const working = new Int32Array(8);
+const output = new Uint8Array(32);
 
 /**
  * Hashes the `length` bytes in `scratch`, which follow `before` bytes already mixed into
- * `start`; returns the digest.
+ * `start`; returns the digest in the reused `output` (copy it to keep it).
  */
 function finish(start: Int32Array, before: number, length: number): Uint8Array<ArrayBuffer> {
-  const state = start.slice();
+  const state = working;
+  state.set(start);
   const bytes = scratch;
   const padded = Math.ceil((length + 9) / BLOCK_BYTES) * BLOCK_BYTES;
   bytes[length] = 0x80;
@@ -114,20 +127,14 @@ function finish(start: Int32Array, before: number, length: number): Uint8Array<A
     bytes[padded - 4 + i] = (low >>> (24 - 8 * i)) & 0xff;
   }
   for (let offset = 0; offset < padded; offset += BLOCK_BYTES) compress(state, bytes, offset);
-  const digest = new Uint8Array(32);
-  for (let i = 0; i < 8; i++) {
-    const word = state[i] as number;
-    digest[4 * i] = word >>> 24;
-    digest[4 * i + 1] = (word >>> 16) & 0xff;
-    digest[4 * i + 2] = (word >>> 8) & 0xff;
-    digest[4 * i + 3] = word & 0xff;
-  }
-  return digest;
+  // A Uint8Array keeps the low 8 bits of what it is given.
+  for (let i = 0; i < 32; i++) output[i] = (state[i >> 2] as number) >>> (24 - 8 * (i & 3));
+  return output;
 }
 
 /** The SHA-256 of `message` (a string is hashed as UTF-8). */
 export function sha256(message: string | Uint8Array): Uint8Array<ArrayBuffer> {
-  return finish(INITIAL_STATE, 0, load(message));
+  return finish(INITIAL_STATE, 0, load(message)).slice();
 }
 
 /**
@@ -150,7 +157,26 @@ export class HmacSha256 {
 
   /** The HMAC of `message` (a string is signed as UTF-8). */
   digest(message: string | Uint8Array): Uint8Array<ArrayBuffer> {
+    return this.#mac(message).slice();
+  }
+
+  /**
+   * Whether `mac` is the HMAC of `message`, compared in time that depends on the lengths only.
+   * Allocates nothing: the cookie path checks one on every request.
+   */
+  verify(message: string | Uint8Array, mac: Uint8Array): boolean {
+    if (mac.length !== 32) return false;
+    const expected = this.#mac(message);
+    let difference = 0;
+    for (let i = 0; i < 32; i++) difference |= (expected[i] as number) ^ (mac[i] as number);
+    return difference === 0;
+  }
+
+  /** The HMAC of `message`, in the reused `output`. */
+  #mac(message: string | Uint8Array): Uint8Array<ArrayBuffer> {
+    // Loaded before `scratch` is named: loading a long message replaces it.
     const inner = finish(this.#inner, BLOCK_BYTES, load(message));
-    return finish(this.#outer, BLOCK_BYTES, load(inner));
+    scratch.set(inner);
+    return finish(this.#outer, BLOCK_BYTES, 32);
   }
 }

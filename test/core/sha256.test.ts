@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HmacSha256, sha256 } from '../../src/core/sha256.ts';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -23,10 +23,16 @@ describe('sha256', () => {
       expect(hex(sha256(bytes)), `${length} bytes`).toBe(
         createHash('sha256').update(bytes).digest('hex'),
       );
-      const text = 'é€🍪a'.repeat(length).slice(0, length);
-      expect(hex(sha256(text)), `${length} characters`).toBe(
-        createHash('sha256').update(text, 'utf8').digest('hex'),
-      );
+      // ASCII, non-ASCII from the start, and non-ASCII only after a run of ASCII.
+      for (const text of [
+        'a'.repeat(length),
+        'é€🍪a'.repeat(length).slice(0, length),
+        `${'a'.repeat(length)}é`,
+      ]) {
+        expect(hex(sha256(text)), `${text.length} characters`).toBe(
+          createHash('sha256').update(text, 'utf8').digest('hex'),
+        );
+      }
     }
   });
 
@@ -58,10 +64,41 @@ describe('HmacSha256', () => {
     }
   });
 
+  it('agrees with node:crypto on messages that outgrow its scratch space, as text and bytes', async () => {
+    // A fresh copy of the module, whose scratch space no earlier test has grown.
+    vi.resetModules();
+    const fresh = await import('../../src/core/sha256.ts');
+    const key = randomBytes(32);
+    const hmac = new fresh.HmacSha256(key);
+    for (const length of [100, 129, 200, 511, 600, 5000]) {
+      for (const message of ['a'.repeat(length), randomBytes(length)]) {
+        const expected = createHmac('sha256', key).update(message).digest();
+        expect(hex(hmac.digest(message)), `${length}`).toBe(expected.toString('hex'));
+        expect(hmac.verify(message, new Uint8Array(expected)), `${length}`).toBe(true);
+      }
+    }
+  });
+
   it('gives the same digest for the same message every time: no state leaks between calls', () => {
     const hmac = new HmacSha256(randomBytes(32));
     const first = hex(hmac.digest('Fe26.2*1*salt*iv*body*123'));
     hmac.digest(randomBytes(500));
     expect(hex(hmac.digest('Fe26.2*1*salt*iv*body*123'))).toBe(first);
+  });
+
+  it('verifies exactly its own digest: a flipped bit anywhere, a short or a long mac fail', () => {
+    const key = randomBytes(32);
+    const hmac = new HmacSha256(key);
+    for (const message of ['Fe26.2*1*salt*iv*body*123', 'naïve ✓', randomBytes(200)]) {
+      const mac = new Uint8Array(createHmac('sha256', key).update(message).digest());
+      expect(hmac.verify(message, mac)).toBe(true);
+      for (let bit = 0; bit < 256; bit++) {
+        const flipped = mac.slice();
+        flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (1 << (bit & 7));
+        expect(hmac.verify(message, flipped)).toBe(false);
+      }
+      expect(hmac.verify(message, mac.subarray(0, 31))).toBe(false);
+      expect(hmac.verify(message, new Uint8Array([...mac, 0]))).toBe(false);
+    }
   });
 });
