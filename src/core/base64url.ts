@@ -9,22 +9,16 @@
  */
 
 interface BufferHost {
-  Buffer?: {
-    from(
-      bytes: ArrayBuffer,
-      offset: number,
-      length: number,
-    ): { toString(encoding: string): string };
-  };
+  Buffer?: { from(bytes: Uint8Array): { toString(encoding: string): string } };
 }
 
 /** Encodes bytes as base64url without padding. */
 export function base64url(bytes: Uint8Array): string {
   const buffer = (globalThis as BufferHost).Buffer;
   if (buffer !== undefined) {
-    return buffer
-      .from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength)
-      .toString('base64url');
+    // A copy, not a view: a small array lives on V8's heap, and asking for its `.buffer` moves it
+    // off the heap, which costs more than copying (a digest: about half a microsecond).
+    return buffer.from(bytes).toString('base64url');
   }
   let binary = '';
   for (const byte of bytes) binary += String.fromCharCode(byte);
