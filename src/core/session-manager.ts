@@ -1,4 +1,5 @@
 import { CookieSealer, type VerifiedCookie } from './cookie-seal.ts';
+import { afterTurn } from './next-turn.ts';
 import { type OwnedSessions, ownedSessions } from './owned-sessions.ts';
 import { reportingSealer } from './seal-rejection.ts';
 import { type OpenOptions, Session, type SessionContext } from './session.ts';
@@ -64,6 +65,6 @@ export function createSessionManager<
     ...ownedSessions<T>(working, emit),
     config: resolved,
     open: (cookieValue, options) => new Session<T, F>(context, cookieValue, options),
-    verify: (cookieValue) => sealer.unseal(cookieValue),
+    verify: (cookieValue) => afterTurn(() => sealer.unseal(cookieValue)),
   };
 }

@@ -3,6 +3,7 @@ import type { SessionLifetimes, VerifiedCookie } from './cookie-seal.ts';
 import { ReadOnlySessionError, SessionCollisionError, StoreError } from './errors.ts';
 import { fieldTtl, toStoreTtl } from './field-encoder.ts';
 import { assertValidKey, flashField, isFlashField } from './field-keys.ts';
+import { afterTurn } from './next-turn.ts';
 import { ownerIndex } from './owned-sessions.ts';
 import { ABSENT, type ReadField, SessionFields } from './session-fields.ts';
 import { generateSessionId, hashSessionId, sessionFamily, sessionHandle } from './session-id.ts';
@@ -59,7 +60,10 @@ export class Session<
   ) {
     this.fields = new SessionFields(ctx.config, ctx.emit);
     this.hadCookie = Boolean(cookieValue);
-    this.identity = cookieValue ? ctx.sealer.unseal(cookieValue) : Promise.resolve(undefined);
+    // Verified with the other requests of this turn of the event loop (see next-turn.ts).
+    this.identity = cookieValue
+      ? afterTurn(() => ctx.sealer.unseal(cookieValue))
+      : Promise.resolve(undefined);
   }
 
   /** `true` once this handle has set or cleared the session cookie. */
