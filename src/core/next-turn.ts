@@ -12,18 +12,32 @@
 
 interface Host {
   EdgeRuntime?: unknown;
-  setImmediate?: (callback: () => void) => unknown;
+  process?: { getBuiltinModule?: (id: string) => unknown };
 }
 
-const host = globalThis as Host;
+type Schedule = (callback: () => void) => unknown;
+
+let found: Schedule | null | undefined;
+
 /**
- * Taken at load, so fake timers installed later cannot hold a session back. Absent on edge
- * runtimes, where Next.js warns on any use of it, and where nothing is batched.
+ * `node:timers`' `setImmediate`, not the global one: fake timers replace the global, and a
+ * session must not wait for a test to advance them. `undefined` before Node 20.16 and on edge
+ * runtimes, which are skipped outright: Next.js warns on any `process` member the edge lacks.
  */
-const schedule =
-  host.EdgeRuntime === undefined && typeof host.setImmediate === 'function'
-    ? host.setImmediate.bind(globalThis)
-    : undefined;
+function schedule(): Schedule | undefined {
+  if (found === undefined) {
+    const host = globalThis as Host;
+    let timers: unknown;
+    try {
+      timers = host.EdgeRuntime === undefined && host.process?.getBuiltinModule?.('node:timers');
+    } catch {
+      // The function is there but refuses the module: nothing waits.
+    }
+    const setImmediate = (timers as { setImmediate?: unknown } | undefined)?.setImmediate;
+    found = typeof setImmediate === 'function' ? (setImmediate as Schedule) : null;
+  }
+  return found ?? undefined;
+}
 
 let waiting: Array<() => void> = [];
 
@@ -38,9 +52,10 @@ function release(): void {
  * for every caller in this turn; at once where there is no `setImmediate`.
  */
 export function afterTurn<T>(work: () => Promise<T>): Promise<T> {
-  if (schedule === undefined) return work();
+  const defer = schedule();
+  if (defer === undefined) return work();
   const turn = new Promise<void>((resolve) => {
-    if (waiting.push(resolve) === 1) schedule(release);
+    if (waiting.push(resolve) === 1) defer(release);
   });
   return turn.then(work);
 }

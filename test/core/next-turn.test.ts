@@ -6,7 +6,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** A fresh copy of the module, which takes `setImmediate` when it loads. */
+/** A fresh copy of the module, which looks `setImmediate` up on first use. */
 async function freshModule() {
   vi.resetModules();
   return import('../../src/core/next-turn.ts');
@@ -14,7 +14,8 @@ async function freshModule() {
 
 describe('afterTurn', () => {
   it('runs the work of every caller in one turn after one setImmediate, in call order', async () => {
-    const schedule = vi.spyOn(globalThis, 'setImmediate');
+    const timers = process.getBuiltinModule('node:timers');
+    const schedule = vi.spyOn(timers, 'setImmediate');
     const { afterTurn } = await freshModule();
     const order: string[] = [];
     const work = (name: string) => async () => {
@@ -45,10 +46,15 @@ describe('afterTurn', () => {
     await expect(afterTurn(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
   });
 
-  it('is not held back by fake timers installed after it loaded', async () => {
-    const { afterTurn } = await freshModule();
+  it('is not held back by fake timers, installed before it loaded or after', async () => {
     vi.useFakeTimers();
+    const { afterTurn } = await freshModule();
     expect(await afterTurn(async () => 'done')).toBe('done');
+    vi.useRealTimers();
+    const later = await freshModule();
+    await later.afterTurn(async () => 'first'); // finds setImmediate
+    vi.useFakeTimers();
+    expect(await later.afterTurn(async () => 'done')).toBe('done');
   });
 
   it('runs the work at once on an edge runtime, where there is no setImmediate to wait for', async () => {
