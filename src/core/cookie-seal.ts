@@ -85,8 +85,6 @@ const SECRET_ID = /^(0|[1-9][0-9]*)$/;
 const DEFAULT_CACHE_SIZE = 10_000;
 /** Browsers cap a cookie at about 4 KB, so anything longer did not come from us. */
 export const MAX_SEAL_LENGTH = 4096;
-/** Where the secret id sits among the parts. */
-export const SECRET_ID_PART = 1;
 const EXPIRATION = /^[1-9][0-9]*$/;
 const HEX = /^[0-9a-f]+$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -174,9 +172,8 @@ export function normalizeSecrets(secret: SecretInput): NormalizedSecrets {
 
 /** What can be read from a seal without crypto; only worth trusting once the HMAC agrees. */
 export interface SealEnvelope {
-  secretId: string;
   expiresAt: number;
-  /** The seal's parts, for the crypto. */
+  /** The seal's parts, its secret id among them, for the crypto. */
   seal: IronSeal;
 }
 
@@ -206,7 +203,7 @@ export function readEnvelope(
   if (!EXPIRATION.test(seal.expiration)) return undefined;
   const expiresAt = Number(seal.expiration);
   if (expiresAt <= now) return undefined;
-  return { secretId: seal.secretId, expiresAt, seal };
+  return { expiresAt, seal };
 }
 
 /**
@@ -301,7 +298,7 @@ export class CookieVerifier {
     }
     const envelope = readEnvelope(value, this.#secrets, now);
     if (envelope === undefined) return undefined;
-    const keys = this.keys(envelope.secretId);
+    const keys = this.keys(envelope.seal.secretId);
     if (keys instanceof Promise) {
       return keys.then((derived) => this.#open(value, envelope, derived));
     }
@@ -313,7 +310,11 @@ export class CookieVerifier {
     envelope: SealEnvelope,
     keys: FixedKeys,
   ): VerifiedCookie | undefined | Promise<VerifiedCookie | undefined> {
-    const payload = openIronSeal(envelope.seal, this.#secrets[envelope.secretId] as string, keys);
+    const payload = openIronSeal(
+      envelope.seal,
+      this.#secrets[envelope.seal.secretId] as string,
+      keys,
+    );
     if (payload instanceof Promise) {
       return payload.then((opened) => this.#trust(value, envelope, opened));
     }
@@ -326,7 +327,10 @@ export class CookieVerifier {
     const decoded = decodePayload(payload);
     if (decoded === undefined) return undefined;
     const { id, lifetimes } = decoded;
-    const { secretId, expiresAt } = envelope;
+    const {
+      expiresAt,
+      seal: { secretId },
+    } = envelope;
     const key = hashSessionId(id);
     // Built field by field: spreading objects costs more on this path than the HMAC's last block.
     const entry: VerifiedSeal =

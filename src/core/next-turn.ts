@@ -10,10 +10,7 @@
  * @packageDocumentation
  */
 
-interface Host {
-  EdgeRuntime?: unknown;
-  process?: { getBuiltinModule?: (id: string) => unknown };
-}
+import { nodeBuiltin } from './node-builtin.ts';
 
 type Schedule = (callback: () => void) => unknown;
 
@@ -22,18 +19,12 @@ let found: Schedule | null | undefined;
 /**
  * `node:timers`' `setImmediate`, not the global one: fake timers replace the global, and a
  * session must not wait for a test to advance them. `undefined` before Node 20.16 and on edge
- * runtimes, which are skipped outright: Next.js warns on any `process` member the edge lacks.
+ * runtimes (see `node-builtin.ts`).
  */
 function schedule(): Schedule | undefined {
   if (found === undefined) {
-    const host = globalThis as Host;
-    let timers: unknown;
-    try {
-      timers = host.EdgeRuntime === undefined && host.process?.getBuiltinModule?.('node:timers');
-    } catch {
-      // The function is there but refuses the module: nothing waits.
-    }
-    const setImmediate = (timers as { setImmediate?: unknown } | undefined)?.setImmediate;
+    const timers = nodeBuiltin('node:timers') as { setImmediate?: unknown } | undefined;
+    const setImmediate = timers?.setImmediate;
     found = typeof setImmediate === 'function' ? (setImmediate as Schedule) : null;
   }
   return found ?? undefined;

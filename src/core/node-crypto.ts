@@ -6,6 +6,8 @@
  * @packageDocumentation
  */
 
+import { nodeBuiltin } from './node-builtin.ts';
+
 /** The parts of `node:crypto` ruts calls, typed here so the edge build needs no Node types. */
 export interface NodeCrypto {
   pbkdf2Sync(
@@ -29,27 +31,10 @@ export interface NodeDecipher {
   update(data: Uint8Array): Uint8Array;
 }
 
-interface Host {
-  EdgeRuntime?: unknown;
-  process?: { getBuiltinModule?: (id: string) => unknown };
-}
-
 let found: NodeCrypto | null | undefined;
 
-/**
- * `node:crypto` on Node 20.16 and later (through `process.getBuiltinModule`), else `undefined`.
- * Next.js's edge sandbox is skipped outright: it warns on any `process` member it lacks.
- */
+/** `node:crypto` on Node 20.16 and later, else `undefined` (see `node-builtin.ts`). */
 export function nodeCrypto(): NodeCrypto | undefined {
-  if (found === undefined) {
-    const host = globalThis as Host;
-    let module: unknown;
-    try {
-      module = host.EdgeRuntime === undefined && host.process?.getBuiltinModule?.('node:crypto');
-    } catch {
-      // The function is there but refuses the module: Web Crypto it is.
-    }
-    found = typeof module === 'object' && module !== null ? (module as NodeCrypto) : null;
-  }
+  found ??= (nodeBuiltin('node:crypto') as NodeCrypto | undefined) ?? null;
   return found ?? undefined;
 }

@@ -12,9 +12,9 @@ import {
   MAX_SEAL_LENGTH,
   normalizeSecrets,
   readEnvelope,
-  SECRET_ID_PART,
   type SecretInput,
 } from './cookie-seal.ts';
+import { cutSeal } from './iron-crypto.ts';
 import type { EmitEvent, RejectionReason } from './session-events.ts';
 
 /**
@@ -32,7 +32,7 @@ export function rejectionReason(
   if (readEnvelope(value, secrets, now) !== undefined) return 'bad-seal';
   // Every seal ruts makes expires after epoch 0: passing at 0 leaves only the expiry at fault.
   if (readEnvelope(value, secrets, 0) !== undefined) return 'seal-expired';
-  const secretId = value.split('*')[SECRET_ID_PART] ?? '';
+  const secretId = cutSeal(value)?.secretId ?? '';
   if (readEnvelope(value, { [secretId]: '' }, 0) !== undefined) return 'retired-secret';
   return 'malformed';
 }

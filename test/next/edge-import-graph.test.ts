@@ -113,7 +113,7 @@ describe('the ruts/next/edge entry', () => {
     const [chunk] = output.output;
     // 16,073 bytes before lifetimes (7 December 2026); 14,832 after; 12,413 once ruts opened
     // iron seals itself, without iron-webcrypto (issue 19); 16,039 with ruts' own SHA-256, which
-    // leaves one Web Crypto call (the decryption) where a verify made three; 16,402 with an HMAC
+    // leaves one Web Crypto call (the decryption) where a verify made three; 16,389 with an HMAC
     // check that allocates nothing and a table decoder in place of `atob` (8 December 2026).
     expect(chunk?.code.length).toBeLessThan(16_500);
     // Nothing that makes a seal: no random IV, no encryption.
